@@ -1,0 +1,279 @@
+/**
+ * create (and the first half of run). Reads like a table of contents:
+ *   check the flags → load and validate config.json → claim <root>/<id> → cgroups → compile the plan →
+ *   open what the plan needs → spawn the executor → answer its syncs (id maps, hooks) → record pid, state,
+ *   pidfile → exit, leaving the init blocked on the exec fifo and orphaned to the caller's subreaper.
+ * Any failure on the way undoes everything: no state dir, cgroup or process is left behind.
+ */
+import { fstatSync, openSync, closeSync, readFileSync, statSync, constants as C } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { TsrunError, usage, errnoText } from '../errors.js';
+import type { RuntimeEnv } from './env.js';
+import { validateId } from './id.js';
+import { lockContainer } from './lock.js';
+import { claim, ensureRoot, save, remove, nowRfc3339Nano, type StoredState } from './state-store.js';
+import { ociState } from './status.js';
+import { runHooks, type HookSpec } from './hooks.js';
+import { destroy } from './destroy.js';
+import { loadConfig } from '../spec/load.js';
+import type { Spec } from '../spec/types.js';
+import { compile } from '../plan/compile.js';
+import type { CompileContext } from '../plan/context.js';
+import { encodePlan } from '../plan/encode.js';
+import type { Plan, Step } from '../plan/steps.js';
+import { SYNC_TOKEN } from '../plan/steps.js';
+import { startExecutor, type ExecutorRun } from '../linux/executor.js';
+import { readStat } from '../linux/proc.js';
+import { createCgroups, resolveCgroupPaths } from '../linux/cgroups/fs.js';
+import { hostCgroupMounts } from '../linux/cgroups/mounts.js';
+import { writeIdMaps } from '../linux/idmap.js';
+import { writePidFile } from '../linux/pidfile.js';
+import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
+import { SPEC_VERSION } from '../version.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  /** run: setup ends at `sync start` (no exec fifo); create: the init waits on the fifo. */
+  mode: 'create' | 'run';
+  /** run without -d: the executor's first process waits and carries the exit status. */
+  foreground: boolean;
+  subreaper: boolean;
+  /** Called at `sync start` (run mode) once the state says running, before the init is released. */
+  onStart?: (st: StoredState) => Promise<void>;
+}
+
+export interface Created {
+  state: StoredState;
+  executor: ExecutorRun;
+}
+
+/** runc checkTerminal (caller-contract.md §8.6). */
+function checkTerminal(spec: Spec, o: CreateOptions): void {
+  const terminal = Boolean(spec.process?.terminal);
+  const detached = !o.foreground;
+  if (terminal && detached && !o.consoleSocket) throw usage('cannot allocate tty if runc will detach without setting console socket');
+  if (o.consoleSocket && (!detached || !terminal)) throw usage('cannot use console socket if runc will not detach or allocate tty');
+}
+
+/** LISTEN_FDS is honoured only when LISTEN_PID names this very process (conmon rewrites it for us). */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  return process.env.LISTEN_PID === String(process.pid) && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: RuntimeEnv): number[] {
+  const fds: number[] = [];
+  try {
+    for (const src of plan.fds) {
+      if (src.kind === 'consoleSocket') {
+        if (!console) throw new TsrunError('ERR_TSRUN_CONSOLE', 'the plan needs a console socket but none was given');
+        fds.push(console.fd);
+      } else if (src.kind === 'log') {
+        fds.push(env.log.fd());
+      } else {
+        const flags = src.flags === 'dir' ? C.O_RDONLY | C.O_DIRECTORY : src.flags === 'write' ? C.O_WRONLY : C.O_RDONLY;
+        try {
+          fds.push(openSync(src.path, flags));
+        } catch (e) {
+          throw new TsrunError('ERR_TSRUN_OPEN', `open ${src.path} (${src.what}): ${(e as Error).message.replace(/^[A-Z]+: /, '')}`, { cause: e });
+        }
+      }
+    }
+  } catch (e) {
+    closeOwned(plan, fds);
+    throw e;
+  }
+  return fds;
+}
+
+function closeOwned(plan: Plan, fds: number[]): void {
+  fds.forEach((fd, i) => {
+    if (plan.fds[i]?.kind === 'path') try { closeSync(fd); } catch { /* already closed */ }
+  });
+}
+
+/** The FAILED frame of the executor, in runc's words where callers match them (caller-contract.md §11.5). */
+export function describeFailure(plan: Plan, f: { step: number; errno: number; op: string; path: string }): string {
+  const s: Step | undefined = plan.steps[f.step];
+  const prefix = 'unable to start container process: ';
+  if (s?.kind === 'resolve') {
+    const name = s.name;
+    if (f.errno === 2) return prefix + (name.includes('/') ? `exec: "${name}": stat ${name}: no such file or directory` : `exec: "${name}": executable file not found in $PATH`);
+    if (f.errno === 13) return prefix + `exec: "${name}": permission denied`;
+  }
+  const where = `step ${f.step + 1}/${plan.steps.length} (${s?.label ?? 'unknown step'})`;
+  const what = `${f.op}${f.path ? ' ' + f.path : ''}: ${errnoText(f.errno)}`;
+  return `${prefix}error during container init: ${where}: ${what}`;
+}
+
+export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promise<Created> {
+  validateId(o.id);
+  // Relative paths are the caller's, resolved before anything changes directory (caller-contract.md §12).
+  const bundle = resolve(o.bundle ?? '.');
+  const pidFile = o.pidFile ? resolve(o.pidFile) : undefined;
+  const spec = loadConfig(bundle);
+  checkTerminal(spec, o);
+  const listen = listenFds();
+  for (let fd = 3 + listen; fd < 3 + listen + o.preserveFds; fd++) {
+    try { fstatSync(fd); } catch { throw usage(`unable to stat preserved-fd ${fd - 3 - listen} (of ${o.preserveFds}): bad file descriptor`); }
+  }
+  const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
+
+  ensureRoot(env.root);
+  const dir = join(env.root, o.id);
+  const lock = await lockContainer(dir);
+  let st: StoredState | undefined;
+  let run: ExecutorRun | undefined;
+  let console: ConsoleConn | undefined;
+  let fds: number[] = [];
+  let plan: Plan | undefined;
+  try {
+    claim(env.root, o.id);
+    const self = readStat(process.pid)!;
+    st = {
+      schemaVersion: 1, id: o.id, ociVersion: spec.ociVersion ?? SPEC_VERSION, pid: 0, startTime: 0, bundle, rootfs,
+      created: nowRfc3339Nano(), owner: '', ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      recorded: 'creating', creator: { pid: process.pid, startTime: self.startTime },
+      cgroup: { paths: {}, created: [] },
+      hooks: { ...(spec.hooks?.poststart ? { poststart: spec.hooks.poststart as HookSpec[] } : {}), ...(spec.hooks?.poststop ? { poststop: spec.hooks.poststop as HookSpec[] } : {}) },
+      sharedPidNs: !spec.linux?.namespaces?.some((n) => n.type === 'pid' && !n.path),
+      namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
+      terminal: Boolean(spec.process?.terminal),
+    };
+    save(env.root, st);
+
+    const mounts = hostCgroupMounts();
+    st.cgroup.paths = resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
+    st.cgroup.created = createCgroups(st.cgroup.paths, mounts);
+    save(env.root, st);
+
+    const ctx: CompileContext = {
+      id: o.id, bundle, rootfs, mode: o.mode, foreground: o.foreground, subreaper: o.subreaper, stateDir: dir,
+      ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
+      noPivot: o.noPivot, preserveFds: o.preserveFds, listenFds: listen,
+      cgroupProcs: Object.values(st.cgroup.paths).map((d) => join(d, 'cgroup.procs')),
+      cgroupMounts: cgroupMountsFor(st.cgroup.paths, mounts),
+      log: Boolean(env.log.path), logJson: env.log.format === 'json',
+      lastCap: lastCap(), sourceKind,
+    };
+    const compiled = compile(spec, ctx);
+    plan = compiled.plan;
+    for (const w of compiled.warnings) env.log.warn(w);
+
+    if (o.consoleSocket) console = await connectConsoleSocket(o.consoleSocket);
+    fds = openFdSources(plan, console, env);
+    const passThrough: Array<'inherit' | 'ignore' | number> = st.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
+    for (let fd = 3; fd < 3 + listen + o.preserveFds; fd++) passThrough.push(fd);
+    const cur = st;
+    const thePlan = plan;
+    let startSynced = false;
+    const started = startExecutor({
+      executorPath: join(env.pkgRoot, 'dist', 'libexec', 'tsrun-executor'),
+      plan: encodePlan(plan),
+      stdio: passThrough,
+      table: fds,
+      onSync: async (_step: number, token: number) => {
+        if (BigInt(token) === SYNC_TOKEN.idmap) {
+          writeIdMaps(started.pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], undefined);
+          return;
+        }
+        if (BigInt(token) === SYNC_TOKEN.hooks) {
+          const json = JSON.stringify(ociState(env.root, cur, 'creating'));
+          await runHooks('prestart', spec.hooks?.prestart as HookSpec[] | undefined, json);
+          await runHooks('createRuntime', spec.hooks?.createRuntime as HookSpec[] | undefined, json);
+          return Buffer.from(JSON.stringify({ ...ociState(env.root, cur, 'created') }));
+        }
+        if (BigInt(token) === SYNC_TOKEN.start) {
+          startSynced = true;
+          cur.recorded = 'running';
+          delete cur.creator;
+          save(env.root, cur);
+          if (pidFile) writePidFile(pidFile, cur.pid);
+          await o.onStart?.(cur);
+          return;
+        }
+        throw new TsrunError('ERR_TSRUN_PROTOCOL', `executor asked for unknown sync token ${token} at step ${_step}`);
+      },
+    });
+    run = started;
+    started.forked.then((pid) => {
+      cur.pid = pid;
+      cur.startTime = readStat(pid)?.startTime ?? 0;
+      save(env.root, cur);
+    }, () => {});
+    const done = await started.done;
+    if (done.kind === 'failed') throw new TsrunError('ERR_TSRUN_INIT', describeFailure(thePlan, done));
+    if (done.kind === 'rejected') throw new TsrunError('ERR_TSRUN_PROTOCOL', `the executor rejected the plan at step ${done.step} (byte ${done.offset}): ${done.reason}`, { hint: 'tsrun and its executor disagree: rebuild with `npm run build`' });
+    if (done.kind === 'exited' && !(o.mode === 'run' && startSynced)) throw new TsrunError('ERR_TSRUN_INIT', `container init exited during setup (${done.signal ?? 'status ' + done.code})`);
+    await started.forked;
+    if (o.mode === 'create') {
+      st.recorded = 'created';
+      delete st.creator;
+      save(env.root, st);
+      if (pidFile) writePidFile(pidFile, st.pid);
+    }
+    return { state: st, executor: started };
+  } catch (e) {
+    if (st) {
+      if (st.pid === 0 && run) st.pid = await run.forked.catch(() => 0);
+      await cleanupFailed(env, st);
+    } else if (!(e instanceof TsrunError && e.code === 'ERR_TSRUN_EXISTS')) {
+      remove(env.root, o.id);
+    }
+    throw e;
+  } finally {
+    if (plan) closeOwned(plan, fds);
+    console?.close();
+    lock.release();
+  }
+}
+
+async function cleanupFailed(env: RuntimeEnv, st: StoredState): Promise<void> {
+  try {
+    if (st.pid > 0) try { process.kill(st.pid, 'SIGKILL'); } catch { /* gone */ }
+    await destroy(env, st, { runPoststop: false });
+  } catch (e) {
+    env.log.debug(`cleanup after failed create: ${(e as Error).message}`);
+    remove(env.root, st.id);
+  }
+}
+
+function cgroupMountsFor(paths: Record<string, string>, mounts: ReturnType<typeof hostCgroupMounts>): CompileContext['cgroupMounts'] {
+  const v1 = mounts.v1.map((h) => {
+    const key = h.controllers.join(',');
+    return { dir: h.mountpoint.slice(h.mountpoint.lastIndexOf('/') + 1), data: key, hostPath: paths[key]! };
+  }).filter((h) => h.hostPath);
+  const links: { name: string; target: string }[] = [];
+  for (const h of v1) {
+    const parts = h.data.split(',').filter((c) => !c.startsWith('name='));
+    if (parts.length > 1) for (const p of parts) if (p !== h.dir) links.push({ name: p, target: h.dir });
+  }
+  return { v1, links, ...(paths.unified && mounts.mode === 'v2' ? { v2: { hostPath: paths.unified } } : {}) };
+}
+
+let cachedLastCap: number | undefined;
+function lastCap(): number {
+  if (cachedLastCap === undefined) {
+    try {
+      cachedLastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    } catch {
+      cachedLastCap = 40;
+    }
+  }
+  return cachedLastCap;
+}
+
+function sourceKind(p: string): 'dir' | 'file' | 'missing' | 'other' {
+  try {
+    const s = statSync(p);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
+  }
+}

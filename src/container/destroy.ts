@@ -1,0 +1,23 @@
+/** Tear a container down: processes, cgroups, poststop hooks, state dir. Shared by delete, run and failed creates. */
+import { destroyCgroups } from '../linux/cgroups/fs.js';
+import type { RuntimeEnv } from './env.js';
+import { runHooks } from './hooks.js';
+import { remove, type StoredState } from './state-store.js';
+import { ociState } from './status.js';
+import { signalAll, waitCgroupEmpty } from './signal.js';
+
+export async function destroy(env: RuntimeEnv, st: StoredState, opts: { runPoststop: boolean }): Promise<void> {
+  if (Object.keys(st.cgroup.paths).length) {
+    await signalAll(st, 9);
+    await waitCgroupEmpty(st, 10_000);
+  }
+  await destroyCgroups(st.cgroup.created);
+  if (opts.runPoststop && st.hooks.poststop?.length) {
+    try {
+      await runHooks('poststop', st.hooks.poststop, JSON.stringify(ociState(env.root, st, 'stopped')));
+    } catch (e) {
+      env.log.warn((e as Error).message);
+    }
+  }
+  remove(env.root, st.id);
+}

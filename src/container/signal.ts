@@ -1,0 +1,48 @@
+/** Signalling the container: the init alone, or every process of its cgroup. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isSameLiveProcess } from '../linux/proc.js';
+import { cgroupPids, freezerState, setFrozen } from '../linux/cgroups/fs.js';
+import type { StoredState } from './state-store.js';
+
+export function signalInit(st: StoredState, sig: number): void {
+  // The start-time check makes sure a recycled pid never receives our signal.
+  if (!isSameLiveProcess(st.pid, st.startTime)) return;
+  try {
+    process.kill(st.pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/** Every process in the container's cgroup. A frozen v1 cgroup would hold SIGKILL back: thaw after sending. */
+export async function signalAll(st: StoredState, sig: number): Promise<void> {
+  const frozen = freezerState(st.cgroup.paths);
+  for (const pid of cgroupPids(st.cgroup.paths)) {
+    try {
+      process.kill(pid, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+  if (frozen && frozen !== 'THAWED' && sig === 9) await setFrozen(st.cgroup.paths, false);
+}
+
+/** Wait until the init is gone (or a zombie): poll with a short back-off, up to timeoutMs. */
+export async function waitInitGone(st: StoredState, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (let d = 1; Date.now() < end; d = Math.min(d * 2, 100)) {
+    if (!isSameLiveProcess(st.pid, st.startTime)) return true;
+    await sleep(d);
+  }
+  return !isSameLiveProcess(st.pid, st.startTime);
+}
+
+/** Wait until the cgroup has no process left. */
+export async function waitCgroupEmpty(st: StoredState, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (let d = 1; Date.now() < end; d = Math.min(d * 2, 50)) {
+    if (cgroupPids(st.cgroup.paths).length === 0) return true;
+    await sleep(d);
+  }
+  return cgroupPids(st.cgroup.paths).length === 0;
+}

@@ -1,0 +1,119 @@
+/**
+ * The state store: <root>/<id>/state.json, replaced atomically (temp file + rename) so a reader never sees a
+ * half-written file and a crash never leaves one. Status is NOT trusted from the file: status.ts derives it
+ * from the kernel each time (pid + start time, exec fifo, freezer).
+ */
+import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, openSync, fsyncSync, closeSync, constants as C } from 'node:fs';
+import { join } from 'node:path';
+import { alreadyExists, isErrno, notExist, TsrunError } from '../errors.js';
+import type { HookSpec } from './hooks.js';
+
+export const STATE_FILE = 'state.json';
+export const EXEC_FIFO = 'exec.fifo';
+
+export type RecordedStatus = 'creating' | 'created' | 'running' | 'stopped';
+
+export interface StoredState {
+  schemaVersion: 1;
+  id: string;
+  ociVersion: string;
+  /** Host pid of the container's init; 0 until the executor has forked it. */
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat at creation: guards against pid reuse. */
+  startTime: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** The phase this file was written in; the live status is derived (status.ts). */
+  recorded: RecordedStatus;
+  /** pid and start time of the `tsrun create` that is building the container (status "creating"). */
+  creator?: { pid: number; startTime: number };
+  cgroup: { paths: Record<string, string>; created: string[] };
+  hooks: { poststart?: HookSpec[]; poststop?: HookSpec[] };
+  /** The container has no pid namespace of its own: SIGKILL must reach every process of its cgroup. */
+  sharedPidNs: boolean;
+  /** Every namespace the init has, for exec: type → /proc/<pid>/ns/<file>. */
+  namespaces: string[];
+  terminal: boolean;
+  /** Config bits `exec` inherits (process defaults). */
+  config?: unknown;
+}
+
+export const containerDir = (root: string, id: string) => join(root, id);
+
+export function ensureRoot(root: string): void {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+}
+
+/** Create <root>/<id>. mkdir is atomic: of N concurrent creates of one id exactly one gets here. */
+export function claim(root: string, id: string): string {
+  const dir = containerDir(root, id);
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if (isErrno(e, 'EEXIST')) throw alreadyExists();
+    throw e;
+  }
+  return dir;
+}
+
+export function load(root: string, id: string): StoredState {
+  let text: string;
+  try {
+    text = readFileSync(join(containerDir(root, id), STATE_FILE), 'utf8');
+  } catch (e) {
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) throw notExist();
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as StoredState;
+  } catch {
+    throw new TsrunError('ERR_TSRUN_STATE_CORRUPT', `container state ${join(containerDir(root, id), STATE_FILE)} is not valid JSON`, {
+      hint: 'remove it with `tsrun delete --force <id>`',
+    });
+  }
+}
+
+export function exists(root: string, id: string): boolean {
+  try {
+    readdirSync(containerDir(root, id));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function save(root: string, st: StoredState): void {
+  const dir = containerDir(root, st.id);
+  const tmp = join(dir, `.${STATE_FILE}.${process.pid}`);
+  const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC, 0o600);
+  try {
+    writeFileSync(fd, JSON.stringify(st));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, STATE_FILE));
+}
+
+export function remove(root: string, id: string): void {
+  rmSync(containerDir(root, id), { recursive: true, force: true });
+}
+
+export function listIds(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return [];
+    throw e;
+  }
+}
+
+/** RFC 3339 with nanoseconds, like runc's `created`. */
+export function nowRfc3339Nano(): string {
+  const ms = Date.now();
+  const sub = String(process.hrtime.bigint() % 1_000_000n).padStart(6, '0');
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, `.$1${sub}Z`);
+}

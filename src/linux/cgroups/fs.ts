@@ -1,0 +1,140 @@
+/**
+ * The cgroupfs driver: create the container's cgroup in every hierarchy, list its processes, freeze state,
+ * remove exactly the directories tsrun created. Paths follow runc's rules (libcontainer/cgroups/fs):
+ *  - an absolute cgroupsPath is relative to each hierarchy's root;
+ *  - a relative one, or none (then the container id is the name), is relative to tsrun's own cgroup.
+ */
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isErrno, TsrunError } from '../../errors.js';
+import { hostCgroupMounts, parseProcCgroup, type CgroupMounts } from './mounts.js';
+
+/** key → absolute host directory of the container's cgroup. Keys: the hierarchy's controllers ("cpu,cpuacct"), "unified" for v2. */
+export type CgroupPaths = Record<string, string>;
+
+export function resolveCgroupPaths(cgroupsPath: string | undefined, id: string, mounts: CgroupMounts = hostCgroupMounts(),
+  own: Map<string, string> = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'))): CgroupPaths {
+  if (cgroupsPath?.includes(':')) {
+    throw new TsrunError('ERR_TSRUN_CGROUP', `linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} looks like a systemd path (slice:prefix:name) but --systemd-cgroup was not given`);
+  }
+  const rel = cgroupsPath ? posix.normalize(cgroupsPath) : id;
+  const abs = rel.startsWith('/');
+  const out: CgroupPaths = {};
+  const place = (key: string, mountpoint: string, ownPath: string | undefined, mountRoot: string) => {
+    // Inside the hierarchy: absolute as given, or below our own cgroup; then strip the mount's root.
+    let inHier = abs ? rel : posix.join(ownPath ?? '/', rel);
+    if (mountRoot !== '/' && inHier.startsWith(mountRoot)) inHier = inHier.slice(mountRoot.length) || '/';
+    const dir = join(mountpoint, inHier);
+    if (!dir.startsWith(mountpoint + '/')) {
+      throw new TsrunError('ERR_TSRUN_CGROUP', `linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} escapes the cgroup hierarchy ${mountpoint}`);
+    }
+    out[key] = dir;
+  };
+  for (const h of mounts.v1) place(h.controllers.join(','), h.mountpoint, own.get(h.controllers.join(',')), h.root);
+  if (mounts.v2) place('unified', mounts.v2, own.get(''), '/');
+  return out;
+}
+
+/** v1 cpuset: a new cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are copied down. */
+function initCpuset(dir: string, mountpoint: string): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const mine = readFileSync(join(dir, f), 'utf8').trim();
+    if (mine) continue;
+    let parent = join(dir, '..');
+    let val = '';
+    while (parent.startsWith(mountpoint) && !(val = readFileSync(join(parent, f), 'utf8').trim())) parent = join(parent, '..');
+    writeFileSync(join(dir, f), val);
+  }
+}
+
+/** mkdir -p each path; returns the directories created, deepest first, for destroy(). */
+export function createCgroups(paths: CgroupPaths, mounts: CgroupMounts = hostCgroupMounts()): string[] {
+  const created: string[] = [];
+  try {
+    for (const [key, dir] of Object.entries(paths)) {
+      const mountpoint = key === 'unified' ? mounts.v2! : mounts.v1.find((h) => h.controllers.join(',') === key)!.mountpoint;
+      const parts = dir.slice(mountpoint.length).split('/').filter(Boolean);
+      let cur = mountpoint;
+      for (const p of parts) {
+        cur = join(cur, p);
+        try {
+          mkdirSync(cur);
+          created.push(cur);
+        } catch (e) {
+          if (!isErrno(e, 'EEXIST')) throw e;
+        }
+        if (key.split(',').includes('cpuset')) initCpuset(cur, mountpoint);
+      }
+    }
+  } catch (e) {
+    destroyCgroupsSync(created);
+    throw new TsrunError('ERR_TSRUN_CGROUP', `unable to create cgroup: ${(e as Error).message}`, { cause: e });
+  }
+  return created.reverse();
+}
+
+export function cgroupProcsFiles(paths: CgroupPaths): string[] {
+  return Object.values(paths).map((d) => join(d, 'cgroup.procs'));
+}
+
+/** Pids in the container's cgroup (from one hierarchy that every process joins). */
+export function cgroupPids(paths: CgroupPaths): number[] {
+  const dir = paths.pids ?? paths.memory ?? paths.unified ?? Object.values(paths)[0];
+  if (!dir) return [];
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return [];
+    throw e;
+  }
+}
+
+export function freezerState(paths: CgroupPaths): 'THAWED' | 'FROZEN' | 'FREEZING' | undefined {
+  try {
+    if (paths.freezer) return readFileSync(join(paths.freezer, 'freezer.state'), 'utf8').trim() as 'THAWED';
+    if (paths.unified && !Object.keys(paths).some((k) => k !== 'unified')) {
+      return readFileSync(join(paths.unified, 'cgroup.freeze'), 'utf8').trim() === '1' ? 'FROZEN' : 'THAWED';
+    }
+  } catch { /* gone */ }
+  return undefined;
+}
+
+function destroyCgroupsSync(created: string[]): string[] {
+  const left: string[] = [];
+  for (const d of created) {
+    try {
+      rmdirSync(d);
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) left.push(d);
+    }
+  }
+  return left;
+}
+
+/** rmdir what we created, retrying while exiting processes still hold the cgroup (EBUSY). */
+export async function destroyCgroups(created: string[]): Promise<void> {
+  let left = created;
+  for (let i = 0; i < 50 && left.length; i++) {
+    left = destroyCgroupsSync(left);
+    if (left.length) await sleep(Math.min(2 ** i, 20));
+  }
+  if (left.length) throw new TsrunError('ERR_TSRUN_CGROUP', `unable to remove cgroup ${left[0]}: device or resource busy`);
+}
+
+export const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
+
+/** v1 freezer.state or v2 cgroup.freeze; waits until the kernel reports the target state. */
+export async function setFrozen(paths: CgroupPaths, frozen: boolean): Promise<void> {
+  const v1 = paths.freezer;
+  const file = v1 ? join(v1, 'freezer.state') : paths.unified ? join(paths.unified, 'cgroup.freeze') : undefined;
+  if (!file) throw new TsrunError('ERR_TSRUN_CGROUP', 'no freezer: the host mounts neither the v1 freezer nor cgroup v2');
+  const want = v1 ? (frozen ? 'FROZEN' : 'THAWED') : frozen ? '1' : '0';
+  for (let i = 0; i < 1000; i++) {
+    writeFileSync(file, want);
+    const now = readFileSync(file, 'utf8').trim();
+    if (now === want) return;
+    await sleep(Math.min(2 ** (i >> 2), 10));
+  }
+  throw new TsrunError('ERR_TSRUN_CGROUP', `unable to ${frozen ? 'freeze' : 'thaw'} ${file}: still not ${want}`);
+}
