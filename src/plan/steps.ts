@@ -102,8 +102,11 @@ export type Step =
   /** Write the decimal text to /proc/self/oom_score_adj. */
   | S<'oomScoreAdj', { value: string }>
   | S<'personality', { persona: bigint }>
-  /** sched_setattr(0, {policy, flags, nice, priority, runtime, deadline, period}). nice is two's complement. */
-  | S<'scheduler', { policy: bigint; flags: bigint; nice: bigint; priority: bigint; runtime: bigint; deadline: bigint; period: bigint }>
+  /**
+   * sched_setattr(0, {policy, flags, nice, priority, runtime, deadline, period}). nice is two's complement.
+   * The sched flags field is named schedFlags: `flags` is every step's own flag word.
+   */
+  | S<'scheduler', { policy: bigint; schedFlags: bigint; nice: bigint; priority: bigint; runtime: bigint; deadline: bigint; period: bigint }>
   /** ioprio_set(IOPRIO_WHO_PROCESS, 0, class << 13 | level). */
   | S<'ioPriority', { ioClass: bigint; level: bigint }>
   /** sched_setaffinity(0, mask): the bytes are a cpu_set_t bitmap. */
@@ -186,7 +189,7 @@ export const STEP_FIELDS = {
   rlimit: [['resource', 'u'], ['soft', 'u'], ['hard', 'u']],
   oomScoreAdj: [['value', 's']],
   personality: [['persona', 'u']],
-  scheduler: [['policy', 'u'], ['flags', 'u'], ['nice', 'u'], ['priority', 'u'], ['runtime', 'u'], ['deadline', 'u'], ['period', 'u']],
+  scheduler: [['policy', 'u'], ['schedFlags', 'u'], ['nice', 'u'], ['priority', 'u'], ['runtime', 'u'], ['deadline', 'u'], ['period', 'u']],
   ioPriority: [['ioClass', 'u'], ['level', 'u']],
   cpuAffinity: [['mask', 'b']],
   umask: [['mask', 'u']],

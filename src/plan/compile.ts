@@ -1,0 +1,324 @@
+/**
+ * compile(): config.json + CompileContext → the setup plan (steps.ts). Pure: no I/O, no clock, no randomness;
+ * everything host-dependent comes through the context.
+ *
+ * The steps follow runc's order (nsexec.c for the first process, standard_init_linux.go and rootfs_linux.go for
+ * the init). Each emit() carries a one-line reason; the executor has no order of its own.
+ */
+import { posix as path } from 'node:path';
+import { TsrunError } from '../errors.js';
+import type { Hook, NamespaceType, Process, Spec } from '../spec/types.js';
+import { capNames, capSets } from './caps.js';
+import { CLONE, IOPRIO_CLASS, MS, PERSONALITY, SCHED_FLAG, SCHED_POLICY } from './constants.js';
+import type { CompileContext, Compiled } from './context.js';
+import { hostIdOf, hostRoot, prepareEnv, searchPath, toI64, toId, toU64 } from './creds.js';
+import { deviceSteps } from './devices.js';
+import { MOUNT_OPTIONS, propagationName } from './mount-options.js';
+import { cleanPath, compileMounts } from './mounts.js';
+import { analyzeNamespaces, cloneNames } from './namespaces.js';
+import { rlimitSteps } from './rlimits.js';
+import { SIGNALS } from './signals.js';
+import { SYNC_TOKEN, STEP_FLAG, type FdSource, type Step } from './steps.js';
+import { sysctlSteps } from './sysctl.js';
+
+export type { CompileContext, Compiled } from './context.js';
+
+const planError = (message: string, hint?: string) =>
+  new TsrunError('ERR_TSRUN_PLAN', message, hint ? { hint } : {});
+
+const SIGKILL = BigInt(SIGNALS.SIGKILL!);
+const HOOKS_BEFORE_RESUME = ['prestart', 'createRuntime', 'createContainer', 'startContainer'] as const;
+
+/** Namespaces the init (after the fork) creates; pid and time are created before it, since they apply to children. */
+const INIT_UNSHARE = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP;
+
+export function compile(spec: Spec, ctx: CompileContext): Compiled {
+  const warnings: string[] = [];
+  const steps: Step[] = [];
+  const emit = (s: Step) => void steps.push(s);
+  const linux = spec.linux ?? {};
+  const proc = checkProcess(spec.process);
+  refuseUnsupported(spec, warnings);
+
+  const ns = analyzeNamespaces(linux.namespaces);
+  if (!ns.has('mount')) {
+    throw planError('/linux/namespaces: a mount namespace is required', 'add {"type": "mount"}: without one the container\'s mounts and pivot_root would change the host');
+  }
+  for (const key of ['hostname', 'domainname'] as const) {
+    if (spec[key] && !ns.has('uts')) throw planError(`/${key}: unable to set ${key} without a private UTS namespace`);
+  }
+
+  // ── the fd table: what the parent opens and passes, in this order ──────────────────────────────────────────
+  const fds: FdSource[] = [];
+  const addFd = (f: FdSource) => fds.push(f) - 1;
+  const stateDirFd = ctx.mode === 'create' ? addFd({ kind: 'path', path: ctx.stateDir, flags: 'dir', what: 'state directory (exec.fifo is made in it)' }) : -1;
+  const nsFd = new Map<NamespaceType, number>();
+  for (const j of ns.join) nsFd.set(j.type, addFd({ kind: 'path', path: j.path, flags: 'read', what: `${j.type} namespace to join` }));
+  const cgroupFds = ctx.cgroupProcs.map((p) => addFd({ kind: 'path', path: p, flags: 'write', what: 'cgroup.procs of the container' }));
+  let consoleFd = -1;
+  if (proc.terminal) {
+    if (!ctx.consoleSocket) {
+      throw planError('/process/terminal: cannot allocate tty if runc will detach without setting console socket', 'pass --console-socket, or set process.terminal to false');
+    }
+    consoleFd = addFd({ kind: 'consoleSocket', path: ctx.consoleSocket, what: 'console socket (receives the pty master)' });
+  }
+  const logFd = ctx.log ? addFd({ kind: 'log', what: '--log file' }) : -1;
+  const fifoSlot = ctx.mode === 'create' ? fds.length : -1; // first slot after the passed fds
+
+  // ── ids ──────────────────────────────────────────────────────────────────────────────────────────────────
+  const uidMappings = ns.userns === 'joined' ? ctx.joinedUserNs?.uidMappings ?? linux.uidMappings : linux.uidMappings;
+  const gidMappings = ns.userns === 'joined' ? ctx.joinedUserNs?.gidMappings ?? linux.gidMappings : linux.gidMappings;
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const uid = toId(user.uid, '/process/user/uid');
+  const gid = toId(user.gid, '/process/user/gid');
+  const groups = (user.additionalGids ?? []).map((g, i) => toId(g, `/process/user/additionalGids/${i}`));
+  const mappingsKnown = ns.userns !== 'joined' || !!(ctx.joinedUserNs || linux.uidMappings);
+  if (ns.userns !== 'none' && mappingsKnown) {
+    // runc's wording, found at plan time instead of at setuid(2)
+    if (hostIdOf(uidMappings, Number(uid)) === undefined) throw planError(`/process/user/uid: cannot setuid to unmapped uid ${uid} in user namespace`);
+    if (hostIdOf(gidMappings, Number(gid)) === undefined) throw planError(`/process/user/gid: cannot setgid to unmapped gid ${gid} in user namespace`);
+  }
+  const becomeRoot: Step = { kind: 'user', uid: 0n, gid: 0n, groups: [], flags: STEP_FLAG.SKIP_SETGROUPS, label: 'become root in the user namespace' };
+
+  // ════ first process: still in the host's pid namespace ════════════════════════════════════════════════════
+  if (logFd >= 0) emit({ kind: 'logTo', fd: logFd, format: ctx.logJson ? 1n : 0n, label: `log to the --log fd (${ctx.logJson ? 'json' : 'text'})` }); // failures after READY need somewhere to go
+  if (ctx.foreground) emit({ kind: 'pdeathsig', signal: SIGKILL, label: 'pdeathsig SIGKILL' }); // die with a foreground tsrun
+  if (proc.oomScoreAdj !== undefined) {
+    // before any user namespace: lowering it needs CAP_SYS_RESOURCE in the initial one (runc writes it in nsexec)
+    if (!Number.isInteger(proc.oomScoreAdj)) throw planError(`/process/oomScoreAdj: must be an integer, got ${proc.oomScoreAdj}`);
+    emit({ kind: 'oomScoreAdj', value: String(proc.oomScoreAdj), label: `oom_score_adj ${proc.oomScoreAdj}` });
+  }
+  if (ctx.mode === 'create') {
+    if (!mappingsKnown) warnings.push('/linux/namespaces: the joined user namespace\'s mappings are unknown (CompileContext.joinedUserNs); exec.fifo stays owned by root');
+    const owner = mappingsKnown ? hostRoot(ns.userns, uidMappings, gidMappings) : { uid: 0n, gid: 0n };
+    // the fifo `tsrun start` opens; owned by the container's root so a user-namespaced init can open it
+    emit({ kind: 'mkfifo', dir: stateDirFd, name: 'exec.fifo', mode: 0o622n, uid: owner.uid, gid: owner.gid, slot: BigInt(fifoSlot), label: `mkfifo ${ctx.stateDir}/exec.fifo` });
+  }
+  const joinStep = (t: NamespaceType): Step => ({ kind: 'setns', ns: nsFd.get(t)!, nstype: ns.join.find((j) => j.type === t)!.nstype, label: `setns ${t} ${ns.join.find((j) => j.type === t)!.path}` });
+  const others = ns.join.filter((j) => j.type !== 'user').map((j) => j.type);
+  if (ns.userns === 'joined' && ctx.rootless) {
+    emit(joinStep('user')); // rootless: only inside the user namespace do we get the rights to join the others
+    emit(becomeRoot); // lots of things break as a non-root user in the namespace (runc #4466)
+  }
+  for (const t of others) emit(joinStep(t)); // joined before a new user namespace: afterwards we'd lack the rights
+  if (ns.userns === 'joined' && !ctx.rootless) {
+    emit(joinStep('user'));
+    emit(becomeRoot);
+  } else if (ns.userns === 'new') {
+    emit({ kind: 'unshare', cloneFlags: CLONE.NEWUSER, label: 'unshare user' }); // alone and first: it owns the namespaces made after it
+    emit({ kind: 'sync', token: SYNC_TOKEN.idmap, label: 'sync idmap: the host writes uid_map, gid_map' }); // we cannot map ourselves
+    emit(becomeRoot);
+  }
+  const early = ns.create & (CLONE.NEWPID | CLONE.NEWTIME);
+  if (early) emit({ kind: 'unshare', cloneFlags: early, label: `unshare ${cloneNames(early)} (for the children of the fork)` }); // pid and time apply to children only
+  const offsets = timeOffsets(spec, ns.isNew('time'), ns.join.some((j) => j.type === 'time'));
+  if (offsets) emit({ kind: 'timeOffsets', text: offsets, label: `time offsets ${offsets.trim().replaceAll('\n', ', ')}` }); // before any process enters the time ns
+  const forkMode = ctx.mode === 'run' && ctx.foreground ? (ctx.subreaper ? 1n : 2n) : 0n;
+  emit({ kind: 'fork', mode: forkMode, label: ['fork the init; the first process exits', 'fork the init; the first process waits for it', 'fork the init; the first process waits for it (no subreaper)'][Number(forkMode)]! });
+
+  // ════ the init ═══════════════════════════════════════════════════════════════════════════════════════════
+  if (ctx.foreground) emit({ kind: 'pdeathsig', signal: SIGKILL, label: 'pdeathsig SIGKILL' }); // our parent is now the first process
+  cgroupFds.forEach((f, i) => emit({ kind: 'cgroupJoin', procs: f, label: `join cgroup ${ctx.cgroupProcs[i]}` })); // before the cgroup ns: its root is then our cgroup
+  const late = ns.create & INIT_UNSHARE;
+  if (late) emit({ kind: 'unshare', cloneFlags: late, label: `unshare ${cloneNames(late)}` });
+
+  const rootProp = rootPropagation(linux.rootfsPropagation, ctx.noPivot);
+  emit({ kind: 'propagation', hostPath: '/', mountFlags: rootProp, label: `make / ${propagationName(rootProp)}` }); // nothing we mount may reach the host
+  if (ctx.rootfsMountPoint) {
+    const parent = rootProp & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
+    // pivot_root refuses a shared parent, and a bind under one would propagate to the host (runc rootfsParentMountPropagation)
+    emit({ kind: 'propagation', hostPath: ctx.rootfsMountPoint, mountFlags: parent, label: `make ${ctx.rootfsMountPoint} (holds the rootfs) ${propagationName(parent)}` });
+  } else if (rootProp & MS.SHARED) {
+    warnings.push('/linux/rootfsPropagation: shared propagation without the rootfs mount point (CompileContext.rootfsMountPoint): pivot_root may fail');
+  }
+  emit({ kind: 'rootfsBind', hostPath: ctx.rootfs, label: `bind rootfs ${ctx.rootfs} onto itself` }); // a mount of its own to pivot into
+
+  const mounts = compileMounts(spec.mounts, ns, ctx, warnings);
+  steps.push(...mounts.steps);
+  if (!mounts.devIsBind) {
+    // device nodes and links after the mounts, so a tmpfs on /dev gets them (runc doSetupDev)
+    steps.push(...deviceSteps(linux.devices, {
+      bindNodes: ns.userns !== 'none' || !!ctx.inUserNs,
+      hasKcore: ctx.sourceKind('/proc/kcore') !== 'missing',
+    }));
+  } else if (linux.devices?.length) {
+    warnings.push('/linux/devices: /dev is a bind mount, so no device nodes are created in it (as runc)');
+  }
+
+  const hooks = spec.hooks ?? {};
+  const hostBeforeResume = HOOKS_BEFORE_RESUME.some((h) => (hooks[h]?.length ?? 0) > 0);
+  // the host runs prestart + createRuntime now: mounts are in place, the old root is still reachable; its
+  // RESUME carries the state JSON the hook steps feed to stdin
+  if (hostBeforeResume) emit({ kind: 'sync', token: SYNC_TOKEN.hooks, label: 'sync hooks: the host runs prestart and createRuntime hooks' });
+  (hooks.createContainer ?? []).forEach((h, i) => emit(hookStep(h, 'createContainer', i))); // in our namespaces, before pivot_root
+
+  emit({ kind: 'pivotRoot', mode: ctx.noPivot ? 1n : 0n, label: ctx.noPivot ? 'move the rootfs onto / and chroot (--no-pivot)' : 'pivot_root into the rootfs; detach the old root' });
+  if (linux.rootfsPropagation && !(rootProp & (MS.PRIVATE | MS.SLAVE))) {
+    // shared/unbindable apply to the new "/" only now: on the old root they would reach the host
+    emit({ kind: 'propagation', hostPath: '/', mountFlags: rootProp, label: `make / ${propagationName(rootProp)} (rootfsPropagation)` });
+  }
+  if (proc.terminal) {
+    // after the mounts (it uses /dev/pts), before ids change (runc setupConsole)
+    emit({ kind: 'console', socket: consoleFd, rows: BigInt(proc.consoleSize?.height ?? 0), cols: BigInt(proc.consoleSize?.width ?? 0), label: 'console: new pty on /dev/console, master to the console socket' });
+  }
+  steps.push(...mounts.lateRemounts); // /dev is populated now (runc finalizeRootfs)
+  if (spec.root?.readonly) emit({ kind: 'remount', path: '/', mountFlags: MS.RDONLY, label: 'remount / read-only (root.readonly)' });
+  if (spec.hostname) emit({ kind: 'hostname', name: spec.hostname, label: `hostname ${JSON.stringify(spec.hostname)}` });
+  if (spec.domainname) emit({ kind: 'domainname', name: spec.domainname, label: `domainname ${JSON.stringify(spec.domainname)}` });
+  steps.push(...sysctlSteps(linux.sysctl)); // through the new /proc: the container's namespaces
+  for (const p of linux.readonlyPaths ?? []) emit({ kind: 'readonly', path: cleanPath(p), flags: STEP_FLAG.OK_ENOENT, label: `read-only ${p}` }); // a path the image lacks is skipped
+  for (const p of linux.maskedPaths ?? []) emit({ kind: 'mask', path: cleanPath(p), flags: STEP_FLAG.OK_ENOENT, label: `mask ${p}` });
+  steps.push(...rlimitSteps(proc.rlimits));
+  steps.push(...processAttrSteps(spec, proc, warnings));
+  if (proc.noNewPrivileges) emit({ kind: 'noNewPrivs', label: 'no_new_privs' }); // before seccomp: lets it load unprivileged
+  // SECCOMP (noNewPrivileges false): a privileged operation, so before the capabilities drop. linux.seccomp is
+  // refused in refuseUnsupported() until the seccomp compiler lands; its step goes here.
+
+  // chdir while still root (runc's first attempt; the step then checks getcwd is inside the root, CVE-2024-21626)
+  emit({ kind: 'chdir', path: proc.cwd, label: `chdir ${proc.cwd}` });
+  const caps = proc.capabilities ? capSets(proc.capabilities, ctx.lastCap, warnings) : undefined;
+  // no process.capabilities: runc leaves the capability sets alone (a non-root user loses them at setuid)
+  if (caps) emit({ kind: 'capsBounding', keep: caps.bounding, label: `caps bounding = ${capList(caps.bounding)}` }); // while we still hold CAP_SETPCAP
+  // stdio must belong to the user before we lose the right to chown it (runc fixStdioPermissions, which keeps
+  // the group; the executor refuses (gid_t)-1, so the process's gid is given)
+  if (uid !== 0n) emit({ kind: 'fixStdio', uid, gid, label: `chown stdio to ${uid}:${gid}` });
+  const skipGroups = ctx.setgroupsDenied && ns.userns !== 'none';
+  if (skipGroups && groups.length) warnings.push('/process/user/additionalGids: setgroups is denied in this user namespace; ignored');
+  emit({ kind: 'user', uid, gid, groups, ...(skipGroups ? { flags: STEP_FLAG.SKIP_SETGROUPS } : {}), label: `user uid ${uid} gid ${gid} groups [${groups.join(' ')}]` });
+  const umask = user.umask ?? 0o022;
+  emit({ kind: 'umask', mask: BigInt(umask), label: `umask ${umask.toString(8).padStart(4, '0')}` });
+  if (caps) {
+    emit({
+      kind: 'caps', effective: caps.effective, permitted: caps.permitted, inheritable: caps.inheritable, ambient: caps.ambient,
+      label: `caps effective ${capList(caps.effective)} · permitted ${capList(caps.permitted)} · inheritable ${capList(caps.inheritable)} · ambient ${capList(caps.ambient)}`,
+    });
+  }
+  if (ctx.foreground) emit({ kind: 'pdeathsig', signal: SIGKILL, label: 'pdeathsig SIGKILL (again: changing ids cleared it)' });
+
+  const listen = ctx.listenFds > 0 ? [`LISTEN_FDS=${ctx.listenFds}`, 'LISTEN_PID=1'] : [];
+  const uidNum = Number(uid);
+  const envp = prepareEnv(proc.env, listen, ctx.homeDir?.(uidNum) ?? (uidNum === 0 ? '/root' : '/'));
+  const name = proc.args![0]!;
+  // as the final user, with its capabilities; a missing program fails create, not start (runc LookPath)
+  emit({ kind: 'resolve', name, searchPath: name.includes('/') ? [] : searchPath(envp), label: `resolve ${JSON.stringify(name)}${name.includes('/') ? '' : ' in PATH'}` });
+  // SECCOMP (noNewPrivileges true): as close to execve as possible; its step goes here.
+
+  if (ctx.mode === 'create') {
+    emit({ kind: 'ready', label: 'ready: the host writes the pidfile and state; tsrun create exits' });
+    emit({ kind: 'waitStart', fifo: fifoSlot, label: 'wait on exec.fifo for tsrun start' });
+  } else {
+    emit({ kind: 'sync', token: SYNC_TOKEN.start, label: 'sync start: the host records the state and runs nothing else before exec' });
+  }
+  (hooks.startContainer ?? []).forEach((h, i) => emit(hookStep(h, 'startContainer', i, envp))); // in the container, after start
+  const keepFds = 3 + ctx.listenFds + ctx.preserveFds;
+  emit({ kind: 'exec', path: '', argv: proc.args!, envp, keepFds: BigInt(keepFds), label: `exec ${proc.args!.map(shellQuote).join(' ')}` });
+
+  return { plan: { fds, slots: ctx.mode === 'create' ? 1 : 0, steps }, warnings, hookPhases: { hostBeforeResume } };
+}
+
+/** runc's validateProcessSpec wording. */
+function checkProcess(p: Process | undefined): Process {
+  if (!p) throw planError('/process: process property must not be empty');
+  if (!p.cwd) throw planError('/process/cwd: Cwd property must not be empty');
+  if (!p.cwd.startsWith('/')) throw planError('/process/cwd: Cwd must be an absolute path');
+  if (!p.args?.length) throw planError('/process/args: args must not be empty');
+  return p;
+}
+
+/** Config tsrun cannot honour yet: refused (or warned about, when runc ignores it too) rather than dropped. */
+function refuseUnsupported(spec: Spec, warnings: string[]): void {
+  const linux = spec.linux ?? {};
+  // SECCOMP: the linux.seccomp compiler is a later issue; until then a config asking for a filter is refused.
+  if (linux.seccomp) throw planError('/linux/seccomp: not supported yet', 'remove linux.seccomp (e.g. docker run --security-opt seccomp=unconfined)');
+  if (spec.process?.apparmorProfile) throw planError('/process/apparmorProfile: AppArmor is not supported yet');
+  if (spec.process?.selinuxLabel) throw planError('/process/selinuxLabel: SELinux is not supported yet');
+  if (linux.netDevices && Object.keys(linux.netDevices).length) throw planError('/linux/netDevices: not supported yet');
+  if (linux.memoryPolicy) throw planError('/linux/memoryPolicy: not supported yet');
+  if (linux.intelRdt) throw planError('/linux/intelRdt: not supported yet');
+  if (linux.mountLabel) warnings.push('/linux/mountLabel: SELinux is not supported; the mount label is ignored');
+}
+
+/** linux.rootfsPropagation → the flags for "/"; unset → rslave (runc's default). */
+function rootPropagation(value: string | undefined, noPivot: boolean): bigint {
+  if (!value) return MS.SLAVE | MS.REC;
+  const o = Object.hasOwn(MOUNT_OPTIONS, value) ? MOUNT_OPTIONS[value] : undefined;
+  if (!o || o.kind !== 'propagation') {
+    throw planError(`/linux/rootfsPropagation: rootfsPropagation=${value} is not supported`, 'one of private, rprivate, shared, rshared, slave, rslave, unbindable, runbindable');
+  }
+  if (noPivot && o.flag & MS.PRIVATE) throw planError('/linux/rootfsPropagation: rootfsPropagation of [r]private is not safe without pivot_root');
+  return o.flag;
+}
+
+/** linux.timeOffsets → the text for /proc/self/timens_offsets (runc's format: "<clock> <secs> <nanosecs>\n"). */
+function timeOffsets(spec: Spec, newTime: boolean, joinedTime: boolean): string | undefined {
+  const offs = spec.linux?.timeOffsets;
+  if (!offs || !Object.keys(offs).length) return undefined;
+  if (joinedTime) throw planError('/linux/timeOffsets: time namespace enabled, but both namespace path and time offsets specified -- you may only provide one');
+  if (!newTime) throw planError("/linux/timeOffsets: time namespace offsets specified, but time namespace isn't enabled in the config");
+  return Object.entries(offs).map(([clock, o]) => {
+    if (clock !== 'monotonic' && clock !== 'boottime') throw planError(`/linux/timeOffsets/${clock}: unknown clock (monotonic or boottime)`);
+    const secs = o?.secs ?? 0;
+    const nsecs = o?.nanosecs ?? 0;
+    if (!Number.isInteger(secs) || !Number.isInteger(nsecs) || nsecs < 0 || nsecs > 999_999_999) throw planError(`/linux/timeOffsets/${clock}: invalid offset`);
+    return `${clock} ${secs} ${nsecs}\n`;
+  }).join('');
+}
+
+/** personality, scheduler, ioPriority (runc: after masked paths, before the ready sync). */
+function processAttrSteps(spec: Spec, proc: Process, warnings: string[]): Step[] {
+  const out: Step[] = [];
+  const pers = spec.linux?.personality;
+  if (pers) {
+    const persona = PERSONALITY[pers.domain];
+    if (persona === undefined) throw planError(`/linux/personality/domain: invalid personality domain ${pers.domain}`);
+    if (pers.flags?.length) warnings.push(`/linux/personality/flags: ignoring unsupported personality flags [${pers.flags.join(' ')}] (as runc)`);
+    out.push({ kind: 'personality', persona, label: `personality ${pers.domain}` });
+  }
+  const s = proc.scheduler;
+  if (s) {
+    const policy = SCHED_POLICY[s.policy];
+    if (policy === undefined) throw planError(`/process/scheduler/policy: invalid scheduler policy: ${s.policy}`);
+    let flags = 0n;
+    (s.flags ?? []).forEach((f, i) => {
+      const bit = SCHED_FLAG[f];
+      if (bit === undefined) throw planError(`/process/scheduler/flags/${i}: invalid scheduler flag: ${f}`);
+      flags |= bit;
+    });
+    out.push({
+      kind: 'scheduler', policy, schedFlags: flags, nice: toI64(s.nice ?? 0, '/process/scheduler/nice'),
+      priority: toU64(s.priority ?? 0, '/process/scheduler/priority'), runtime: toU64(s.runtime ?? 0, '/process/scheduler/runtime'),
+      deadline: toU64(s.deadline ?? 0, '/process/scheduler/deadline'), period: toU64(s.period ?? 0, '/process/scheduler/period'),
+      label: `scheduler ${s.policy}${s.nice ? ` nice ${s.nice}` : ''}${s.priority ? ` priority ${s.priority}` : ''}`,
+    });
+  }
+  const io = proc.ioPriority;
+  if (io) {
+    const ioClass = IOPRIO_CLASS[io.class];
+    if (ioClass === undefined) throw planError(`/process/ioPriority/class: invalid io priority class: ${io.class}`);
+    if (!Number.isInteger(io.priority) || io.priority < 0 || io.priority > 7) throw planError(`/process/ioPriority/priority: invalid ioPriority.Priority: ${io.priority}`);
+    out.push({ kind: 'ioPriority', ioClass, level: BigInt(io.priority), label: `io priority ${io.class} ${io.priority}` });
+  }
+  // process.execCPUAffinity is for processes joining the container (tsrun exec), not the init (runc).
+  return out;
+}
+
+/** A createContainer / startContainer hook run by the executor. startContainer hooks without env get the process env (runc). */
+function hookStep(h: Hook, phase: 'createContainer' | 'startContainer', i: number, defaultEnv?: string[]): Step {
+  const ptr = `/hooks/${phase}/${i}`;
+  if (!h.path || !h.path.startsWith('/')) throw planError(`${ptr}/path: must be an absolute path, got ${JSON.stringify(h.path)}`);
+  const timeout = h.timeout === undefined ? 0n : toU64(h.timeout, `${ptr}/timeout`);
+  if (h.timeout !== undefined && timeout === 0n) throw planError(`${ptr}/timeout: must be greater than zero`);
+  return {
+    kind: 'hook', path: path.normalize(h.path), argv: h.args?.length ? h.args : [h.path], envp: h.env ?? defaultEnv ?? [], timeout,
+    label: `${phase} hook ${h.path}${timeout ? ` (timeout ${timeout}s)` : ''}`,
+  };
+}
+
+function capList(mask: bigint): string {
+  const names = capNames(mask, true);
+  return names.length ? names.join(' ') : '(none)';
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : JSON.stringify(s);
+}

@@ -1,0 +1,83 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Mount } from '../spec/types.js';
+import { MS } from './constants.js';
+import type { CompileContext } from './context.js';
+import { cleanPath, compileMounts, PROC_MOUNT_ALLOWLIST } from './mounts.js';
+import { analyzeNamespaces } from './namespaces.js';
+import { MOUNT_OPT, type Step } from './steps.js';
+
+const ctx = {
+  bundle: '/bundle', cgroupMounts: { v1: [], links: [] },
+  sourceKind: (p: string) => (p.endsWith('.txt') ? 'file' : p === '/gone' ? 'missing' : 'dir'),
+} as unknown as CompileContext;
+const ns = analyzeNamespaces([{ type: 'mount' }]);
+const run = (mounts: Mount[], warnings: string[] = []) => compileMounts(mounts, ns, ctx, warnings);
+const m0 = (r: ReturnType<typeof run>) => r.steps[0] as Extract<Step, { kind: 'mount' }>;
+
+test('cleanPath', () => {
+  assert.is(cleanPath('/a//b/../c/'), '/a/c');
+  assert.is(cleanPath('/../../etc'), '/etc');
+  assert.is(cleanPath('/'), '/');
+  assert.is(cleanPath('/proc/./sys/'), '/proc/sys');
+});
+
+test('bind: relative source from the bundle, file target, BIND_FD', () => {
+  const r = run([{ destination: '/etc/x.txt', source: 'files/x.txt', options: ['bind', 'ro', 'nosuid'] }]);
+  const m = m0(r);
+  assert.equal([m.source, m.fstype, m.mountFlags, m.opts], ['/bundle/files/x.txt', '', MS.BIND, MOUNT_OPT.BIND_FD | MOUNT_OPT.MKFILE]);
+  assert.is(m.remountFlags, MS.RDONLY | MS.NOSUID | MS.BIND | MS.REMOUNT);
+  assert.is(m.label, 'bind /bundle/files/x.txt on /etc/x.txt (ro,nosuid)');
+});
+
+test('bind: no remount when only bind/rbind is given; type "bind" alone means bind', () => {
+  const m = m0(run([{ destination: '/x', source: '/srv', type: 'bind' }]));
+  assert.equal([m.mountFlags, m.remountFlags], [MS.BIND, 0n]);
+});
+
+test('bind with remount changes the flags of the mount already there', () => {
+  const r = run([{ destination: '/x', source: '/srv', options: ['bind', 'remount', 'ro', 'nosuid'] }]);
+  assert.equal(r.steps, [{ kind: 'remount', path: '/x', mountFlags: MS.RDONLY | MS.NOSUID, label: 'remount /x (ro,nosuid)' }]);
+});
+
+test('tmpfs and /dev: ro is delayed to a late remount', () => {
+  const r = run([
+    { destination: '/dev', source: 'tmpfs', type: 'tmpfs', options: ['ro', 'nosuid'] },
+    { destination: '/run', source: 'tmpfs', type: 'tmpfs', options: ['nodev'] },
+  ]);
+  assert.is(m0(r).mountFlags, MS.NOSUID);
+  assert.equal(r.lateRemounts.map((s) => [s.kind, (s as Extract<Step, { kind: 'remount' }>).path, (s as Extract<Step, { kind: 'remount' }>).mountFlags]), [['remount', '/dev', MS.RDONLY | MS.NOSUID]]);
+  assert.ok(r.devIsFresh);
+  assert.not.ok(r.devIsBind);
+  assert.ok(run([{ destination: '/dev/', source: '/dev', options: ['rbind'] }]).devIsBind);
+});
+
+test('recursive attributes on a non-bind mount: warned and ignored', () => {
+  const w: string[] = [];
+  const m = m0(run([{ destination: '/t', source: 'tmpfs', type: 'tmpfs', options: ['rro'] }], w));
+  assert.equal([m.attrSet, m.attrClr], [0n, 0n]);
+  assert.match(w[0]!, /^\/mounts\/0\/options: recursive mount attributes apply to bind mounts only/);
+});
+
+test('several propagation options: the last one, with a warning', () => {
+  const w: string[] = [];
+  const m = m0(run([{ destination: '/x', source: '/srv', options: ['rbind', 'rprivate', 'rslave'] }], w));
+  assert.is(m.propagation, MS.SLAVE | MS.REC);
+  assert.is(w.length, 1);
+});
+
+test('proc allowlist and destinations', () => {
+  for (const p of PROC_MOUNT_ALLOWLIST) assert.is(run([{ destination: p, source: '/lxcfs' + p + '.txt', options: ['bind'] }]).steps.length, 1);
+  assert.throws(() => run([{ destination: '/proc/sys', source: '/srv', options: ['rbind'] }]), /"\/proc\/sys" cannot be mounted because it is inside \/proc/);
+  assert.throws(() => run([{ destination: '/', source: 'tmpfs', type: 'tmpfs' }]), /cannot mount on top of the container's root/);
+  assert.throws(() => run([{ destination: 'rel', source: 'tmpfs', type: 'tmpfs' }]), /^\/mounts\/0\/destination: must be an absolute path/);
+  assert.throws(() => run([{ destination: '/x', source: '/gone', options: ['bind'] }]), /no such file or directory/);
+  assert.throws(() => run([{ destination: '/x', options: ['bind'] }]), /^\/mounts\/0\/source: a bind mount needs a source/);
+  assert.throws(() => run([{ destination: '/x', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), /idmapped mounts/);
+});
+
+test('cgroup with no hierarchy on the host is an error', () => {
+  assert.throws(() => run([{ destination: '/sys/fs/cgroup', source: 'cgroup', type: 'cgroup' }]), /no cgroup hierarchy is mounted on this host/);
+});
+
+test.run();

@@ -1,0 +1,233 @@
+/**
+ * config.json `mounts` → `mount` steps (runc's rootfs_linux.go mountToRootfs, decided ahead of time).
+ *
+ * - Bind mounts: the host source (relative to the bundle when not absolute) is opened by the executor and bound
+ *   through its fd (BIND_FD); the target is created as a directory or an empty file after the source's type
+ *   (ctx.sourceKind). Flags other than bind/rbind need a second MS_REMOUNT|MS_BIND call (remountFlags), and so
+ *   does any cleared flag ("rw", "suid": runc remounts then too). Recursive attributes (rro, …) go to
+ *   mount_setattr, on bind mounts only (runc ignores them elsewhere; we warn).
+ * - tmpfs, and anything on /dev, are mounted writable first and remounted read-only after pivot_root (the
+ *   `lateRemounts`), because /dev gets its device nodes and links after mounting (runc finalizeRootfs).
+ * - proc and sysfs only on a real directory (TARGET_MUST_BE_DIR, CVE-2019-19921).
+ * - Nothing under /proc but runc's allowlist, and on /proc only procfs (security.md D3; runc checkProcMount):
+ *   checked here lexically, and again by the executor on the resolved target.
+ * - type "cgroup": see cgroupMount().
+ */
+import { posix as path } from 'node:path';
+import { TsrunError } from '../errors.js';
+import type { Mount } from '../spec/types.js';
+import { MS } from './constants.js';
+import type { CompileContext } from './context.js';
+import { optionNames, parseMountOptions, propagationName, type ParsedMountOptions } from './mount-options.js';
+import type { NsSetup } from './namespaces.js';
+import { MOUNT_OPT, type Step } from './steps.js';
+
+type MountStep = Extract<Step, { kind: 'mount' }>;
+
+const planError = (message: string, hint?: string) =>
+  new TsrunError('ERR_TSRUN_PLAN', message, hint ? { hint } : {});
+
+/** runc's validProcMounts: what lxcfs and friends may put over procfs files. */
+export const PROC_MOUNT_ALLOWLIST: readonly string[] = [
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/sys/kernel/ns_last_pid', '/proc/sys/crypto/fips_enabled',
+];
+
+/** What runc mounts cgroup v1 hierarchies and their tmpfs with (defaultMountFlags). */
+const CGROUP_FLAGS = MS.NOEXEC | MS.NOSUID | MS.NODEV;
+
+/** Lexically clean an absolute container path: "/a//b/../c/" → "/a/c"; ".." never climbs above "/". */
+export function cleanPath(p: string): string {
+  return path.normalize(path.join('/', p)).replace(/(.)\/+$/, '$1');
+}
+
+export interface MountsResult {
+  steps: Step[];
+  /** Remounts that make ro tmpfs and /dev mounts read-only once /dev is populated (after pivot_root). */
+  lateRemounts: Step[];
+  /** /dev is bind-mounted from somewhere: no device nodes or /dev links are made (runc needsSetupDev). */
+  devIsBind: boolean;
+  /** A fresh filesystem (tmpfs, devtmpfs …) is mounted on /dev: nothing in the image's /dev is in the way. */
+  devIsFresh: boolean;
+}
+
+export function compileMounts(
+  mounts: readonly Mount[] | undefined,
+  ns: NsSetup,
+  ctx: CompileContext,
+  warnings: string[],
+): MountsResult {
+  const res: MountsResult = { steps: [], lateRemounts: [], devIsBind: false, devIsFresh: false };
+  (mounts ?? []).forEach((m, i) => {
+    const ptr = `/mounts/${i}`;
+    if (typeof m.destination !== 'string' || !m.destination.startsWith('/')) {
+      throw planError(`${ptr}/destination: must be an absolute path, got ${JSON.stringify(m.destination)}`);
+    }
+    const dest = cleanPath(m.destination);
+    if (dest === '/') throw planError(`${ptr}/destination: cannot mount on top of the container's root`);
+    if (m.uidMappings || m.gidMappings) {
+      throw planError(`${ptr}: idmapped mounts (uidMappings/gidMappings) are not supported yet`);
+    }
+    const o = parseMountOptions(m.options, `${ptr}/options`);
+    const type = m.type ?? '';
+    const bind = (o.flags & MS.BIND) !== 0n || type === 'bind';
+    if (bind) o.flags |= MS.BIND; // type "bind" without a bind option still means a bind (as crun reads it)
+    if (o.propagation.length > 1 && new Set(o.propagation).size > 1) {
+      warnings.push(`${ptr}/options: several propagation options; only the last one (${propagationName(o.propagation.at(-1)!)}) is applied`);
+    }
+    checkProcTarget(dest, type, bind, ptr);
+
+    if (bind && o.flags & MS.REMOUNT) {
+      // "bind,remount" is `mount --bind -o remount,…`: change the flags of what is already mounted there (runc)
+      res.steps.push({ kind: 'remount', path: dest, mountFlags: o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT), label: `remount ${dest} (${optionNames(o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT)) || 'no flags'})` });
+      return;
+    }
+    if (bind) {
+      res.steps.push(bindMount(m, o, dest, ptr, ctx));
+      if (dest === '/dev') res.devIsBind = true;
+      return;
+    }
+    if (!type) throw planError(`${ptr}/type: required for a mount that is not a bind mount`);
+    if (o.attrSet || o.attrClr) {
+      warnings.push(`${ptr}/options: recursive mount attributes apply to bind mounts only; ignored for a ${type} mount (as runc does)`);
+    }
+    if (type === 'cgroup') {
+      res.steps.push(...cgroupMount(m, o, dest, ptr, ns, ctx));
+      return;
+    }
+    // tmpfs and /dev stay writable until /dev is populated; the read-only remount comes after pivot_root.
+    const delayRo = (type === 'tmpfs' || dest === '/dev') && (o.flags & MS.RDONLY) !== 0n;
+    const mountFlags = delayRo ? o.flags & ~MS.RDONLY : o.flags;
+    const special = type === 'proc' || type === 'sysfs';
+    res.steps.push(mountStep({
+      source: m.source ?? type, target: dest, fstype: type, mountFlags, data: o.data.join(','),
+      opts: MOUNT_OPT.MKDIR | (special ? MOUNT_OPT.TARGET_MUST_BE_DIR : 0n),
+      propagation: o.propagation.at(-1) ?? 0n,
+      label: `mount ${type} on ${dest}`,
+    }));
+    if (delayRo) {
+      res.lateRemounts.push({
+        kind: 'remount', path: dest, mountFlags: (o.flags | MS.RDONLY) & ~(MS.REC | MS.BIND | MS.REMOUNT),
+        label: `remount ${dest} read-only (${type} was kept writable to populate it)`,
+      });
+    }
+    if (dest === '/dev') res.devIsFresh = true;
+  });
+  return res;
+}
+
+function mountStep(f: Partial<MountStep> & Pick<MountStep, 'source' | 'target' | 'fstype' | 'label'>): MountStep {
+  return {
+    kind: 'mount', mountFlags: 0n, data: '', opts: 0n, remountFlags: 0n, propagation: 0n, attrSet: 0n, attrClr: 0n,
+    ...f,
+  };
+}
+
+/** runc checkProcMount, lexically: the executor repeats it on the resolved target (symlinks). */
+function checkProcTarget(dest: string, type: string, bind: boolean, ptr: string): void {
+  if (dest === '/proc') {
+    // A bind is let through: the executor requires its source to be the root of a real procfs.
+    if (type === 'proc' || bind) return;
+    throw planError(`${ptr}/destination: "/proc" cannot be mounted because it is not of type proc`);
+  }
+  if (dest.startsWith('/proc/') && !PROC_MOUNT_ALLOWLIST.includes(dest)) {
+    throw planError(`${ptr}/destination: ${JSON.stringify(dest)} cannot be mounted because it is inside /proc`, `only ${PROC_MOUNT_ALLOWLIST.join(', ')} may be mounted over (lxcfs)`);
+  }
+}
+
+function bindSource(m: Mount, ptr: string, ctx: CompileContext): string {
+  if (!m.source) throw planError(`${ptr}/source: a bind mount needs a source`);
+  return m.source.startsWith('/') ? cleanPath(m.source) : path.join(ctx.bundle, m.source);
+}
+
+/** Target kind after the source: a directory for a directory, an empty file for anything else (runc). */
+function targetOpts(hostSrc: string, m: Mount, ptr: string, ctx: CompileContext): bigint {
+  const kind = ctx.sourceKind(hostSrc);
+  if (kind === 'missing') {
+    throw planError(`${ptr}/source: bind source ${hostSrc}: stat ${hostSrc}: no such file or directory`, `mounting ${JSON.stringify(hostSrc)} on ${JSON.stringify(m.destination)}: the source must exist on the host`);
+  }
+  return kind === 'dir' ? MOUNT_OPT.MKDIR : MOUNT_OPT.MKFILE;
+}
+
+/** The MS_REMOUNT|MS_BIND flags a bind needs after the first MS_BIND, or 0 (runc mountToRootfs "bind"). */
+function bindRemountFlags(o: ParsedMountOptions): bigint {
+  const other = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  if (other === 0n && o.cleared === 0n) return 0n;
+  // Always non-zero (MS_BIND|MS_REMOUNT are included), so "rw" alone — clearing MS_RDONLY — still remounts.
+  return other | MS.BIND | MS.REMOUNT;
+}
+
+function bindMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext): MountStep {
+  if (o.data.length) {
+    throw planError(`${ptr}/options: bind mounts cannot have any filesystem-specific options applied`, `got ${o.data.map((d) => JSON.stringify(d)).join(', ')}`);
+  }
+  const hostSrc = bindSource(m, ptr, ctx);
+  const rec = (o.flags & MS.REC) !== 0n;
+  const opts = optionNames(o.flags & ~(MS.BIND | MS.REC));
+  return mountStep({
+    source: hostSrc, target: dest, fstype: '', mountFlags: o.flags & (MS.BIND | MS.REC),
+    opts: MOUNT_OPT.BIND_FD | targetOpts(hostSrc, m, ptr, ctx),
+    remountFlags: bindRemountFlags(o),
+    propagation: o.propagation.at(-1) ?? 0n,
+    attrSet: o.attrSet, attrClr: o.attrClr,
+    label: `${rec ? 'rbind' : 'bind'} ${hostSrc} on ${dest}${opts ? ` (${opts})` : ''}`,
+  });
+}
+
+/**
+ * type "cgroup" (runc mountCgroupV1 / mountCgroupV2):
+ * - pure v2: a fresh cgroup2 mount — except in a user namespace without its own cgroup namespace, where the
+ *   kernel refuses that and the host's hierarchy (ctx.cgroupMounts.v2.hostPath) is bound instead;
+ * - v1: a tmpfs on the destination, then each hierarchy: a fresh cgroup mount with a new cgroup namespace, else a
+ *   bind of the container's own cgroup directory; then the co-mount links (cpu → cpu,cpuacct); then, when the
+ *   mount asks for ro, the tmpfs itself is remounted read-only.
+ */
+function cgroupMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ns: NsSetup, ctx: CompileContext): Step[] {
+  const cg = ctx.cgroupMounts;
+  const propagation = o.propagation.at(-1) ?? 0n;
+  const ro = (o.flags & MS.RDONLY) !== 0n;
+  if (cg.v2) {
+    if (ns.userns !== 'none' && !ns.isNew('cgroup')) {
+      const flags = o.flags | MS.BIND;
+      return [mountStep({
+        source: cg.v2.hostPath, target: dest, fstype: '', mountFlags: MS.BIND, opts: MOUNT_OPT.BIND_FD | MOUNT_OPT.MKDIR,
+        remountFlags: bindRemountFlags({ ...o, flags }), propagation,
+        label: `bind ${cg.v2.hostPath} on ${dest} (cgroup2 from the host: no cgroup namespace in this user namespace)`,
+      })];
+    }
+    return [mountStep({
+      source: m.source ?? 'cgroup', target: dest, fstype: 'cgroup2', mountFlags: o.flags, data: o.data.join(','),
+      opts: MOUNT_OPT.MKDIR, propagation, label: `mount cgroup2 on ${dest}`,
+    })];
+  }
+  if (!cg.v1.length) throw planError(`${ptr}/type: "cgroup": no cgroup hierarchy is mounted on this host`);
+  const steps: Step[] = [mountStep({
+    source: 'tmpfs', target: dest, fstype: 'tmpfs', mountFlags: CGROUP_FLAGS, data: 'mode=755',
+    opts: MOUNT_OPT.MKDIR, propagation, label: `mount tmpfs on ${dest} (holds the cgroup v1 hierarchies)`,
+  })];
+  const fresh = ns.isNew('cgroup');
+  for (const h of cg.v1) {
+    const target = `${dest}/${h.dir}`;
+    if (fresh) {
+      steps.push(mountStep({
+        source: h.dir === 'systemd' ? 'systemd' : 'cgroup', target, fstype: 'cgroup',
+        mountFlags: CGROUP_FLAGS | (ro ? MS.RDONLY : 0n), data: h.data, opts: MOUNT_OPT.MKDIR,
+        label: `mount cgroup ${h.dir} on ${target}`,
+      }));
+    } else {
+      const flags = o.flags | MS.BIND | MS.REC;
+      steps.push(mountStep({
+        source: h.hostPath, target, fstype: '', mountFlags: MS.BIND | MS.REC, opts: MOUNT_OPT.BIND_FD | MOUNT_OPT.MKDIR,
+        remountFlags: bindRemountFlags({ ...o, flags }), propagation,
+        label: `rbind ${h.hostPath} on ${target} (cgroup ${h.dir})`,
+      }));
+    }
+  }
+  for (const l of cg.links) {
+    steps.push({ kind: 'symlink', linkTarget: l.target, path: `${dest}/${l.name}`, label: `symlink ${dest}/${l.name} → ${l.target}` });
+  }
+  if (ro) {
+    steps.push({ kind: 'remount', path: dest, mountFlags: CGROUP_FLAGS | MS.RDONLY, label: `remount ${dest} read-only` });
+  }
+  return steps;
+}
