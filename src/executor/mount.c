@@ -1,0 +1,349 @@
+/*
+ * mount.c — rootfs, mounts, device nodes, symlinks, pivot_root, masked and read-only paths, remounts.
+ * Container paths are resolved by path.c (openat2 RESOLVE_IN_ROOT) and every mount targets the resolved fd
+ * through /proc/self/fd/N, never a path string (security.md D3, D4, D5, D7, D8).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "executor.h"
+
+/* path.c */
+const char *fd_path(char *buf, int fd);
+int bind_fds(int src, int dst, unsigned long flags);
+int path_clean(const char *in, char *out, size_t n);
+int open_parent_in_root(int rootfd, const char *path, int create, char *name, struct step_error *e);
+int create_file_at(int dirfd, const char *name, int mode);
+
+/* Report errno (saved first), close up to two fds. */
+static int fail(struct step_error *e, const char *op, const char *path, int a, int b)
+{
+	int err = errno;
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	return step_fail(e, err, op, path);
+}
+
+#define FAIL_WITH(err, op, path, a, b) (errno = (err), fail(e, op, path, a, b))
+
+/* mask/readonly after their target was found: ENOENT now (no /proc/self/fd, no /dev/null) must not read as
+ * "target missing", which STEP_F_OK_ENOENT would skip; report ENXIO instead. */
+static int fail_found(struct step_error *e, const char *op, const char *path, int a, int b)
+{
+	return FAIL_WITH(errno == ENOENT ? ENXIO : errno, op, path, a, b);
+}
+
+/* Mount flags a bind remount must repeat: in a user namespace they are locked and EPERM follows without them. */
+static unsigned long kept_flags(int fd, unsigned long flags)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	unsigned long k = sf.f_flags & (ST_NOSUID | ST_NODEV | ST_NOEXEC); /* same bits as MS_* */
+	if (!(flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)))
+		k |= (sf.f_flags & (ST_NOATIME | ST_NODIRATIME)) | (sf.f_flags & ST_RELATIME ? MS_RELATIME : 0);
+	return k;
+}
+
+/* MS_REMOUNT|MS_BIND the mount at fd; keep ≠ 0 repeats its current flags, otherwise only on EPERM (runc). */
+static int remount_fd(int fd, unsigned long flags, int keep)
+{
+	char p[32];
+	if (keep)
+		flags |= kept_flags(fd, flags);
+	if (mount(NULL, fd_path(p, fd), NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+		return 0;
+	int err = errno;
+	unsigned long more = err == EPERM ? kept_flags(fd, flags) : 0;
+	if ((flags | more) == flags)
+		return errno = err, -1;
+	return mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | flags | more, NULL);
+}
+
+/*
+ * The fd we mounted onto now names the covered object: resolve the target again and check that it reaches a
+ * mount root other than the covered one (a target swapped meanwhile fails with ESTALE).
+ */
+static int reopen_mount(int rootfd, const char *path, int covered)
+{
+	struct statx a, b;
+	int fd = open_in_root(rootfd, path, O_PATH, 0);
+	if (fd < 0)
+		return -1;
+	int err = statx(covered, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) < 0 ||
+	          statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) < 0 ? errno : 0;
+	if (!err && (!(b.stx_attributes & STATX_ATTR_MOUNT_ROOT) || a.stx_mnt_id == b.stx_mnt_id))
+		err = ESTALE;
+	if (err) {
+		close(fd);
+		return errno = err, -1;
+	}
+	return fd;
+}
+
+int step_PROPAGATION(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	(void)ctx;
+	return mount(NULL, s->s[0], NULL, s->u[0], NULL) < 0 ? fail(e, "mount propagation", s->s[0], -1, -1) : 0;
+}
+
+/* D3.3 / D8: a rootfs whose /proc or /sys is a symlink or not a directory is refused (CVE-2023-27561/28642). */
+int step_ROOTFS_BIND(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	static const char *const special[] = { "/proc", "/sys" };
+	const char *root = s->s[0];
+	struct stat st;
+	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fail(e, "bind rootfs", root, -1, -1);
+	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(e, "open rootfs", root, -1, -1);
+	for (int i = 0; i < 2; i++) {
+		if (fstatat(fd, special[i] + 1, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return fail(e, "fstatat", special[i], fd, -1);
+		}
+		if (!S_ISDIR(st.st_mode))
+			return FAIL_WITH(S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "rootfs: not a real directory",
+			                 special[i], fd, -1);
+	}
+	if (ctx->rootfd >= 0)
+		close(ctx->rootfd);
+	ctx->rootfd = fd;
+	return 0;
+}
+
+/* D3.2 (runc checkProcMount): on /proc only procfs, under /proc only runc's allowlist. clean is lexically clean. */
+static int proc_target_ok(const char *clean, const char *fstype, int srcfd)
+{
+	static const char *const allow[] = { "cpuinfo", "diskstats", "meminfo", "stat", "swaps", "uptime", "loadavg",
+	                                     "slabinfo", "sys/kernel/ns_last_pid", "sys/crypto/fips_enabled" };
+	struct statfs sf;
+	struct stat st;
+	if (!strcmp(clean, "/proc"))
+		return srcfd < 0 ? !strcmp(fstype, "proc")
+		                 : !fstatfs(srcfd, &sf) && sf.f_type == PROC_SUPER_MAGIC && !fstat(srcfd, &st) &&
+		                       st.st_ino == 1;
+	if (strncmp(clean, "/proc/", 6))
+		return 1;
+	for (size_t i = 0; i < sizeof allow / sizeof *allow; i++)
+		if (!strcmp(clean + 6, allow[i]))
+			return 1;
+	return 0;
+}
+
+/* The mount target, resolved in the root; created (MKDIR: directories, MKFILE: an empty file) when missing. */
+static int open_target(int rootfd, const char *path, uint64_t opts, struct step_error *e)
+{
+	char name[256];
+	/* proc/sysfs (MUST_BE_DIR): a symlink in the last component is refused, not followed (runc lstat) */
+	int fd = open_in_root(rootfd, path, O_PATH | (opts & MOUNT_OPT_TARGET_MUST_BE_DIR ? O_NOFOLLOW : 0), 0);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT || !(opts & (MOUNT_OPT_MKDIR | MOUNT_OPT_MKFILE)))
+		return fail(e, "openat2", path, -1, -1);
+	if (opts & MOUNT_OPT_MKDIR)
+		return mkdir_all_in_root(rootfd, path, 0755, e);
+	int dir = open_parent_in_root(rootfd, path, 1, name, e);
+	if (dir < 0)
+		return -1;
+	if ((fd = create_file_at(dir, name, 0644)) < 0)
+		return fail(e, "create mount target", path, dir, -1);
+	close(dir);
+	return fd;
+}
+
+int step_MOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	const char *src = s->s[0], *tgt = s->s[1], *fstype = s->s[2], *data = s->s[3];
+	uint64_t flags = s->u[0], opts = s->u[1], reflags = s->u[2], prop = s->u[3];
+	struct mount_attr attr = { .attr_set = s->u[4], .attr_clr = s->u[5] };
+	char clean[4096], p[32];
+	struct stat st;
+	struct statfs sf;
+	int srcfd = -1, dst, r;
+
+	if (path_clean(tgt, clean, sizeof clean) < 0)
+		return FAIL_WITH(ENAMETOOLONG, "mount", tgt, -1, -1);
+	if ((opts & MOUNT_OPT_BIND_FD) && (srcfd = open(src, O_PATH | O_CLOEXEC)) < 0)
+		return fail(e, "open mount source", src, -1, -1);
+	if (!proc_target_ok(clean, fstype, srcfd))
+		return FAIL_WITH(EPERM, "mount on /proc not allowed", tgt, srcfd, -1);
+	if ((dst = open_target(ctx->rootfd, tgt, opts, e)) < 0) {
+		if (srcfd >= 0)
+			close(srcfd);
+		return -1;
+	}
+	if (fstat(dst, &st) < 0 || fstatfs(dst, &sf) < 0)
+		return fail(e, "fstat", tgt, srcfd, dst);
+	if ((opts & MOUNT_OPT_TARGET_MUST_BE_DIR) && !S_ISDIR(st.st_mode))
+		return FAIL_WITH(S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "mount on non-directory", tgt, srcfd, dst);
+	/* Defence in depth: a target reached through a symlink must not land on procfs either. */
+	if (sf.f_type == PROC_SUPER_MAGIC && strcmp(clean, "/proc") && strncmp(clean, "/proc/", 6))
+		return FAIL_WITH(EPERM, "mount on /proc not allowed", tgt, srcfd, dst);
+	if (srcfd >= 0)
+		r = bind_fds(srcfd, dst, flags);
+	else
+		r = mount(src, fd_path(p, dst), *fstype ? fstype : NULL, flags, *data ? data : NULL);
+	if (r < 0)
+		return fail(e, "mount", tgt, srcfd, dst);
+	if (srcfd >= 0)
+		close(srcfd);
+	if (!reflags && !prop && !attr.attr_set && !attr.attr_clr)
+		return close(dst), 0;
+	int nfd = reopen_mount(ctx->rootfd, tgt, dst);
+	if (nfd < 0)
+		return fail(e, "reopen mount", tgt, dst, -1);
+	close(dst);
+	if (reflags && remount_fd(nfd, reflags, 0) < 0)
+		return fail(e, "remount", tgt, nfd, -1);
+	if (prop && mount(NULL, fd_path(p, nfd), NULL, prop, NULL) < 0)
+		return fail(e, "mount propagation", tgt, nfd, -1);
+	if ((attr.attr_set || attr.attr_clr) &&
+	    syscall(SYS_mount_setattr, nfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+		return fail(e, "mount_setattr", tgt, nfd, -1);
+	close(nfd);
+	return 0;
+}
+
+/* D7: the node is made with mknodat in its parent fd (resolved in the root), never through a path. */
+int step_MKNOD(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	const char *path = s->s[0];
+	mode_t mode = (mode_t)s->u[0];
+	dev_t dev = (dev_t)s->u[1];
+	char name[256];
+	struct stat st;
+	int dir = open_parent_in_root(ctx->rootfd, path, 1, name, e), fd;
+	if (dir < 0)
+		return -1;
+	if (s->u[4] & MOUNT_OPT_BIND_FD) { /* user namespace: bind the host node (same path on the host) */
+		if ((fd = create_file_at(dir, name, 0644)) < 0)
+			return fail(e, "create device target", path, dir, -1);
+		close(dir);
+		if ((dir = open(path, O_PATH | O_CLOEXEC)) < 0)
+			return fail(e, "open host device", path, fd, -1);
+		if (bind_fds(dir, fd, 0) < 0)
+			return fail(e, "bind device", path, dir, fd);
+		close(fd);
+		return close(dir), 0;
+	}
+	mode_t old = umask(0);
+	int r = mknodat(dir, name, mode, dev);
+	umask(old);
+	if (r < 0) { /* EEXIST is fine only for the identical device */
+		int err = errno;
+		if (err != EEXIST || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (st.st_mode & S_IFMT) != (mode & S_IFMT) || st.st_rdev != dev)
+			return FAIL_WITH(err, "mknodat", path, dir, -1);
+	}
+	if (fchownat(dir, name, (uid_t)s->u[2], (gid_t)s->u[3], AT_SYMLINK_NOFOLLOW) < 0)
+		return fail(e, "fchownat", path, dir, -1);
+	return close(dir), 0;
+}
+
+int step_SYMLINK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	const char *target = s->s[0], *path = s->s[1];
+	char name[256], buf[4096];
+	int dir = open_parent_in_root(ctx->rootfd, path, 0, name, e);
+	if (dir < 0)
+		return -1;
+	if (symlinkat(target, dir, name) < 0) {
+		int err = errno;
+		ssize_t n = err == EEXIST ? readlinkat(dir, name, buf, sizeof buf) : -1;
+		if (n < 0 || (size_t)n != strlen(target) || memcmp(buf, target, (size_t)n))
+			return FAIL_WITH(err, "symlinkat", path, dir, -1);
+	}
+	return close(dir), 0;
+}
+
+int step_PIVOT_ROOT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	if (s->u[0] > 1)
+		return FAIL_WITH(EINVAL, "pivot_root mode", "/", -1, -1);
+	if (fchdir(ctx->rootfd) < 0)
+		return fail(e, "fchdir", "/", -1, -1);
+	if (s->u[0] == 0) {
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return fail(e, "pivot_root", "/", -1, -1);
+		/* The old root is stacked on "." now: make it rslave so its unmount does not reach the host. */
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return fail(e, "make old root rslave", "/", -1, -1);
+		if (umount2(".", MNT_DETACH) < 0)
+			return fail(e, "umount old root", "/", -1, -1);
+	} else {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return fail(e, "mount MS_MOVE", "/", -1, -1);
+		if (chroot(".") < 0)
+			return fail(e, "chroot", "/", -1, -1);
+	}
+	int fd = chdir("/") < 0 ? -1 : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(e, "open new root", "/", -1, -1);
+	close(ctx->rootfd);
+	ctx->rootfd = fd;
+	return 0;
+}
+
+/* D5 (CVE-2025-31133): directories get an empty read-only tmpfs, files a bind of a verified /dev/null (1:3). */
+int step_MASK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	const char *path = s->s[0];
+	struct stat st;
+	char p[32];
+	int dst = open_in_root(ctx->rootfd, path, O_PATH | O_NOFOLLOW, 0), null;
+	if (dst < 0 || fstat(dst, &st) < 0)
+		return fail(e, "open masked path", path, dst, -1); /* ENOENT: skipped */
+	if (S_ISDIR(st.st_mode)) {
+		unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+		if (mount("tmpfs", fd_path(p, dst), "tmpfs", fl, "nr_blocks=1,nr_inodes=1") < 0 &&
+		    mount("tmpfs", p, "tmpfs", fl, "nr_blocks=1,nr_inodes=2") < 0)
+			return fail_found(e, "mount tmpfs", path, dst, -1);
+		return close(dst), 0;
+	}
+	if ((null = open_in_root(ctx->rootfd, "/dev/null", O_PATH, 0)) < 0 || fstat(null, &st) < 0)
+		return fail_found(e, "open /dev/null", "/dev/null", null, dst);
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return FAIL_WITH(ENODEV, "verify /dev/null", "/dev/null", null, dst);
+	if (bind_fds(null, dst, 0) < 0)
+		return fail_found(e, "bind /dev/null", path, null, dst);
+	close(null);
+	return close(dst), 0;
+}
+
+/* D8: bind the path onto itself through its fd, then remount that new mount read-only keeping its flags. */
+int step_READONLY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	const char *path = s->s[0];
+	int fd = open_in_root(ctx->rootfd, path, O_PATH, 0), nfd;
+	if (fd < 0)
+		return fail(e, "open readonly path", path, -1, -1);
+	if (bind_fds(fd, fd, MS_REC) < 0)
+		return fail_found(e, "bind", path, fd, -1);
+	if ((nfd = reopen_mount(ctx->rootfd, path, fd)) < 0)
+		return fail_found(e, "reopen mount", path, fd, -1);
+	close(fd);
+	if (remount_fd(nfd, MS_RDONLY, 1) < 0)
+		return fail_found(e, "remount read-only", path, nfd, -1);
+	return close(nfd), 0;
+}
+
+int step_REMOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	int fd = open_in_root(ctx->rootfd, s->s[0], O_PATH, 0);
+	if (fd < 0 || remount_fd(fd, s->u[0], 0) < 0)
+		return fail(e, "remount", s->s[0], fd, -1);
+	return close(fd), 0;
+}
