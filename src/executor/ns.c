@@ -1,0 +1,147 @@
+/*
+ * ns.c — namespaces, cgroup, the control-stream steps (sync, ready) and the exec fifo (mkfifo, waitStart).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+
+static uint8_t resume_buf[RESUME_MAX];
+
+/* A table fd; slots not filled yet are -1, which every syscall rejects with EBADF. */
+static int tfd(const struct exec_ctx *ctx, uint32_t idx)
+{
+	return ctx->table[idx];
+}
+
+int step_CGROUP_JOIN(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	/* "0" means the writing process itself (cgroup v1 and v2 alike). Path: TypeScript knows the fd's name. */
+	ssize_t w = write(tfd(ctx, s->f[0]), "0", 1);
+	return w == 1 ? 0 : step_fail(e, w < 0 ? errno : EIO, "write cgroup.procs", "");
+}
+
+int step_UNSHARE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	(void)ctx;
+	if (s->u[0] > 0x7fffffffu || unshare((int)s->u[0]) < 0)
+		return step_fail(e, s->u[0] > 0x7fffffffu ? EINVAL : errno, "unshare", "");
+	return 0;
+}
+
+int step_SETNS(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	if (s->u[0] > 0x7fffffffu || setns(tfd(ctx, s->f[0]), (int)s->u[0]) < 0)
+		return step_fail(e, s->u[0] > 0x7fffffffu ? EINVAL : errno, "setns", "");
+	return 0;
+}
+
+int step_SYNC(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	uint8_t m[8];
+	uint16_t type;
+	uint32_t len;
+	int r;
+
+	if (ctx->ctl < 0)
+		return step_fail(e, EPIPE, "sync", "control socket already closed (sync after ready)");
+	put_u32(m, ctx->step_index);
+	put_u32(m + 4, (uint32_t)s->u[0]);
+	if (frame_send(ctx->ctl, MSG_SYNC, m, sizeof m) < 0)
+		_exit(1);  /* tsrun is gone: nobody to report to, nothing to set up for */
+	r = frame_recv_hdr(ctx->ctl, &type, &len, RESUME_MAX + 4);
+	if (r == 0 || (r > 0 && type == MSG_ABORT))
+		_exit(1);  /* EOF or ABORT while waiting: tsrun decided to stop; quietly */
+	if (r < 0)
+		return step_fail(e, errno, "read RESUME", "");
+	if (type != MSG_RESUME || len < 4)
+		return step_fail(e, EPROTO, "read RESUME", "expected RESUME");
+	if (read_full(ctx->ctl, m, 4) <= 0 || read_full(ctx->ctl, resume_buf, len - 4) <= 0)
+		_exit(1);
+	if (get_u32le(m) != ctx->step_index)
+		return step_fail(e, EPROTO, "read RESUME", "RESUME for another step");
+	ctx->resume = resume_buf;
+	ctx->nresume = len - 4;
+	return 0;
+}
+
+int step_READY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	(void)s;
+	if (ctx->ctl < 0)
+		return step_fail(e, EPIPE, "ready", "control socket already closed");
+	/* If tsrun cannot hear READY it will not record the container: do not linger half-made. */
+	if (frame_send(ctx->ctl, MSG_READY, NULL, 0) < 0)
+		_exit(1);
+	close(ctx->ctl);
+	ctx->ctl = -1;
+	return 0;
+}
+
+int step_MKFIFO(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	int dir = tfd(ctx, s->f[0]), fd;
+	const char *name = s->s[0];
+	mode_t old;
+
+	if (s->u[1] > 0xffffffffu || s->u[2] > 0xffffffffu)
+		return step_fail(e, EINVAL, "fchownat", name);
+	old = umask(0);  /* the plan's mode exactly, like runc's exec.fifo (0622) */
+	int r = mkfifoat(dir, name, (mode_t)(s->u[0] & 07777));
+	umask(old);
+	if (r < 0)
+		return step_fail(e, errno, "mkfifoat", name);
+	if (fchownat(dir, name, (uid_t)s->u[1], (gid_t)s->u[2], AT_SYMLINK_NOFOLLOW) < 0)
+		return step_fail(e, errno, "fchownat", name);
+	fd = openat(dir, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return step_fail(e, errno, "open", name);
+	if (ctx->table[s->u[3]] >= 0)
+		close(ctx->table[s->u[3]]);
+	ctx->table[s->u[3]] = fd;
+	return 0;
+}
+
+int step_WAIT_START(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	char p[32];
+	int fd;
+	ssize_t w;
+
+	/* Reopen the O_PATH fifo for writing: blocks until `tsrun start` opens the read side. */
+	snprintf(p, sizeof p, "/proc/self/fd/%d", tfd(ctx, s->f[0]));
+	while ((fd = open(p, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (fd < 0)
+		return step_fail(e, errno, "open exec fifo", p);
+	while ((w = write(fd, "0", 1)) < 0 && errno == EINTR)
+		;
+	if (w != 1)
+		return step_fail(e, w < 0 ? errno : EIO, "write exec fifo", p);
+	close(fd);
+	return 0;
+}
+
+int step_HOSTNAME(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	(void)ctx;
+	return sethostname(s->s[0], strlen(s->s[0])) < 0 ? step_fail(e, errno, "sethostname", s->s[0]) : 0;
+}
+
+int step_DOMAINNAME(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	(void)ctx;
+	return setdomainname(s->s[0], strlen(s->s[0])) < 0 ? step_fail(e, errno, "setdomainname", s->s[0]) : 0;
+}
+
+int step_LOG_TO(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	(void)e;
+	ctx->logfd = tfd(ctx, s->f[0]);
+	ctx->logjson = s->u[0] == 1;
+	return 0;
+}
