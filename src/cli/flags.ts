@@ -46,16 +46,17 @@ function normalizeDashes(argv: readonly string[], table: FlagTable, stopAtPositi
 
 export function parseFlags(argv: readonly string[], table: FlagTable, opts: { stopAtPositional?: boolean } = {}): Parsed {
   const stop = opts.stopAtPositional ?? false;
-  const boolean: string[] = [], string: string[] = [], number: string[] = [], array: string[] = [];
+  const boolean: string[] = [], string: string[] = [], array: string[] = [];
   const alias: Record<string, string> = {};
   const known = new Set<string>();
   for (const [name, def] of Object.entries(table)) {
     known.add(name);
-    ({ boolean, string, number, array } as Record<FlagType, string[]>)[def.type].push(name);
+    // Numbers are tokenised as strings and converted below, so `--n x` is an error rather than NaN or a positional.
+    ({ boolean, string, number: string, array } as Record<FlagType, string[]>)[def.type].push(name);
     if (def.alias) { alias[name] = def.alias; known.add(def.alias); }
   }
   const res = parse(normalizeDashes(argv, table, stop), {
-    boolean, string, number, array, alias,
+    boolean, string, array, alias,
     configuration: {
       'halt-at-non-option': stop,
       'boolean-negation': false,
@@ -81,7 +82,7 @@ export function parseFlags(argv: readonly string[], table: FlagTable, opts: { st
     // A repeated non-array flag: Go keeps the last one.
     if (Array.isArray(value) && def.type !== 'array') value = value[value.length - 1];
     if (def.type === 'number') {
-      const n = Number(value);
+      const n = typeof value === 'string' && /^-?[0-9]+$/.test(value) ? Number(value) : NaN;
       if (!Number.isInteger(n)) throw usage(`invalid value ${JSON.stringify(String(value))} for flag -${k}: parse error`);
       value = n;
     }

@@ -7,7 +7,7 @@
  */
 import { fstatSync, openSync, closeSync, readFileSync, statSync, constants as C } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { TsrunError, usage, errnoText } from '../errors.js';
+import { TsrunError, usage, errnoText, formatIssue } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
 import { validateId } from './id.js';
 import { lockContainer } from './lock.js';
@@ -16,6 +16,7 @@ import { ociState } from './status.js';
 import { runHooks, type HookSpec } from './hooks.js';
 import { destroy } from './destroy.js';
 import { loadConfig } from '../spec/load.js';
+import { configWarnings } from '../spec/validate.js';
 import type { Spec } from '../spec/types.js';
 import { compile } from '../plan/compile.js';
 import type { CompileContext } from '../plan/context.js';
@@ -119,6 +120,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
   const pidFile = o.pidFile ? resolve(o.pidFile) : undefined;
   const spec = loadConfig(bundle);
   checkTerminal(spec, o);
+  for (const w of configWarnings(spec)) env.log.warn(formatIssue(w));
   const listen = listenFds();
   for (let fd = 3 + listen; fd < 3 + listen + o.preserveFds; fd++) {
     try { fstatSync(fd); } catch { throw usage(`unable to stat preserved-fd ${fd - 3 - listen} (of ${o.preserveFds}): bad file descriptor`); }
@@ -153,15 +155,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     st.cgroup.created = createCgroups(st.cgroup.paths, mounts);
     save(env.root, st);
 
-    const ctx: CompileContext = {
-      id: o.id, bundle, rootfs, mode: o.mode, foreground: o.foreground, subreaper: o.subreaper, stateDir: dir,
-      ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
-      noPivot: o.noPivot, preserveFds: o.preserveFds, listenFds: listen,
-      cgroupProcs: Object.values(st.cgroup.paths).map((d) => join(d, 'cgroup.procs')),
-      cgroupMounts: cgroupMountsFor(st.cgroup.paths, mounts),
-      log: Boolean(env.log.path), logJson: env.log.format === 'json',
-      lastCap: lastCap(), sourceKind,
-    };
+    const ctx = compileContextFor(env, spec, o, { bundle, rootfs, dir, listen, cgroupPaths: st.cgroup.paths, mounts });
     const compiled = compile(spec, ctx);
     plan = compiled.plan;
     for (const w of compiled.warnings) env.log.warn(w);
@@ -173,6 +167,10 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     const cur = st;
     const thePlan = plan;
     let startSynced = false;
+    // run mode has no READY: setup is over once `sync start` has been answered. Waiting for `done` would hold
+    // the container's lock until the container ends.
+    let markStarted!: () => void;
+    const startedSync = new Promise<{ kind: 'started' }>((res) => { markStarted = () => res({ kind: 'started' }); });
     const started = startExecutor({
       executorPath: join(env.pkgRoot, 'dist', 'libexec', 'tsrun-executor'),
       plan: encodePlan(plan),
@@ -196,22 +194,27 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
           save(env.root, cur);
           if (pidFile) writePidFile(pidFile, cur.pid);
           await o.onStart?.(cur);
-          return;
+          queueMicrotask(markStarted);
+          // startContainer hooks (run in the container after this) read the state on stdin.
+          return Buffer.from(JSON.stringify(ociState(env.root, cur, 'running')));
         }
         throw new TsrunError('ERR_TSRUN_PROTOCOL', `executor asked for unknown sync token ${token} at step ${_step}`);
       },
     });
     run = started;
     started.forked.then((pid) => {
+      if (!pid) return;
       cur.pid = pid;
       cur.startTime = readStat(pid)?.startTime ?? 0;
       save(env.root, cur);
     }, () => {});
-    const done = await started.done;
+    const done = await Promise.race([started.done, startedSync]);
+    if (done.kind === 'started') return { state: st, executor: started };
     if (done.kind === 'failed') throw new TsrunError('ERR_TSRUN_INIT', describeFailure(thePlan, done));
     if (done.kind === 'rejected') throw new TsrunError('ERR_TSRUN_PROTOCOL', `the executor rejected the plan at step ${done.step} (byte ${done.offset}): ${done.reason}`, { hint: 'tsrun and its executor disagree: rebuild with `npm run build`' });
+    if (done.kind === 'aborted') throw done.error instanceof TsrunError ? done.error : new TsrunError('ERR_TSRUN_INIT', `container setup aborted: ${(done.error as Error)?.message ?? done.error}`, { cause: done.error });
     if (done.kind === 'exited' && !(o.mode === 'run' && startSynced)) throw new TsrunError('ERR_TSRUN_INIT', `container init exited during setup (${done.signal ?? 'status ' + done.code})`);
-    await started.forked;
+    if (!(await started.forked)) throw new TsrunError('ERR_TSRUN_INIT', 'the executor never reported the container\'s pid');
     if (o.mode === 'create') {
       st.recorded = 'created';
       delete st.creator;
@@ -221,7 +224,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     return { state: st, executor: started };
   } catch (e) {
     if (st) {
-      if (st.pid === 0 && run) st.pid = await run.forked.catch(() => 0);
+      if (st.pid === 0 && run) st.pid = (await run.forked) ?? 0;
       await cleanupFailed(env, st);
     } else if (!(e instanceof TsrunError && e.code === 'ERR_TSRUN_EXISTS')) {
       remove(env.root, o.id);
@@ -242,6 +245,20 @@ async function cleanupFailed(env: RuntimeEnv, st: StoredState): Promise<void> {
     env.log.debug(`cleanup after failed create: ${(e as Error).message}`);
     remove(env.root, st.id);
   }
+}
+
+/** Everything compile() needs besides config.json; shared with `explain`, which creates nothing. */
+export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOptions, 'id' | 'mode' | 'foreground' | 'subreaper' | 'consoleSocket' | 'noPivot' | 'preserveFds'>,
+  h: { bundle: string; rootfs: string; dir: string; listen: number; cgroupPaths: Record<string, string>; mounts: ReturnType<typeof hostCgroupMounts> }): CompileContext {
+  return {
+    id: o.id, bundle: h.bundle, rootfs: h.rootfs, mode: o.mode, foreground: o.foreground, subreaper: o.subreaper, stateDir: h.dir,
+    ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
+    noPivot: o.noPivot, preserveFds: o.preserveFds, listenFds: h.listen,
+    cgroupProcs: Object.values(h.cgroupPaths).map((d) => join(d, 'cgroup.procs')),
+    cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
+    log: Boolean(env.log.path), logJson: env.log.format === 'json',
+    lastCap: lastCap(), sourceKind,
+  };
 }
 
 function cgroupMountsFor(paths: Record<string, string>, mounts: ReturnType<typeof hostCgroupMounts>): CompileContext['cgroupMounts'] {

@@ -36,7 +36,7 @@ export async function runContainer(env: RuntimeEnv, o: Omit<CreateOptions, 'mode
     }
     if (!o.foreground) return 0;
     const { code, signal } = await executor.exit;
-    const status = code ?? (signal ? 128 + signo(signal) : 1);
+    const status = code ?? (signal ? 128 + signo(signal as NodeJS.Signals) : 1);
     if (!o.keep) {
       const st = (() => { try { return load(env.root, state.id); } catch { return state; } })();
       await destroy(env, st, { runPoststop: true });

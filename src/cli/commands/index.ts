@@ -10,5 +10,8 @@ import { kill } from './kill.js';
 import { del } from './delete.js';
 import { create } from './create.js';
 import { run } from './run.js';
+import { spec } from './spec.js';
+import { features } from './features.js';
+import { explain } from './explain.js';
 
-export const commands: readonly Command[] = [create, start, run, state, list, kill, del];
+export const commands: readonly Command[] = [create, start, run, state, list, kill, del, spec, features, explain];

@@ -112,12 +112,18 @@ function destroyCgroupsSync(created: string[]): string[] {
   return left;
 }
 
-/** rmdir what we created, retrying while exiting processes still hold the cgroup (EBUSY). */
-export async function destroyCgroups(created: string[]): Promise<void> {
+/**
+ * rmdir what we created, retrying while exiting processes still hold the cgroup (EBUSY). On v1 an exited
+ * process stays listed until its parent reaps it, and a container's init is usually orphaned to a subreaper
+ * or to pid 1, which may take a second or more to get to it: wait up to 10 s.
+ */
+export async function destroyCgroups(created: string[], timeoutMs = 10_000): Promise<void> {
   let left = created;
-  for (let i = 0; i < 50 && left.length; i++) {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; left.length; i++) {
     left = destroyCgroupsSync(left);
-    if (left.length) await sleep(Math.min(2 ** i, 20));
+    if (!left.length || Date.now() > end) break;
+    await sleep(Math.min(2 ** i, 50));
   }
   if (left.length) throw new TsrunError('ERR_TSRUN_CGROUP', `unable to remove cgroup ${left[0]}: device or resource busy`);
 }
