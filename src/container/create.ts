@@ -30,6 +30,7 @@ import { hostCgroupMounts } from '../linux/cgroups/mounts.js';
 import { writeIdMaps } from '../linux/idmap.js';
 import { writePidFile } from '../linux/pidfile.js';
 import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
+import { compileSeccomp, connectListener, containerProcessState, type ListenerConn } from '../linux/seccomp.js';
 import { SPEC_VERSION } from '../version.js';
 
 export interface CreateOptions {
@@ -46,12 +47,14 @@ export interface CreateOptions {
   foreground: boolean;
   subreaper: boolean;
   /** Called at `sync start` (run mode) once the state says running, before the init is released. */
-  onStart?: (st: StoredState) => Promise<void>;
+  onStart?: (st: StoredState, consolePeer?: number) => Promise<void>;
 }
 
 export interface Created {
   state: StoredState;
   executor: ExecutorRun;
+  /** Foreground `run` with a terminal: our end of the socketpair the executor sends the pty master over. */
+  consolePeer?: number;
 }
 
 /** runc checkTerminal (caller-contract.md §8.6). */
@@ -68,7 +71,7 @@ function listenFds(): number {
   return process.env.LISTEN_PID === String(process.pid) && Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: RuntimeEnv): number[] {
+function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: RuntimeEnv, listener?: ListenerConn): number[] {
   const fds: number[] = [];
   try {
     for (const src of plan.fds) {
@@ -77,6 +80,9 @@ function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: Runtim
         fds.push(console.fd);
       } else if (src.kind === 'log') {
         fds.push(env.log.fd());
+      } else if (src.kind === 'seccompListener') {
+        if (!listener) throw new TsrunError('ERR_TSRUN_SECCOMP', 'the plan needs the seccomp listener socket but it is not connected');
+        fds.push(listener.fd);
       } else {
         const flags = src.flags === 'dir' ? C.O_RDONLY | C.O_DIRECTORY : src.flags === 'write' ? C.O_WRONLY : C.O_RDONLY;
         try {
@@ -118,7 +124,10 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
   // Relative paths are the caller's, resolved before anything changes directory (caller-contract.md §12).
   const bundle = resolve(o.bundle ?? '.');
   const pidFile = o.pidFile ? resolve(o.pidFile) : undefined;
+  const phase = (name: string) => env.log.phase?.(name);
+  phase('create: module load');
   const spec = loadConfig(bundle);
+  phase('config load and validate');
   checkTerminal(spec, o);
   for (const w of configWarnings(spec)) env.log.warn(formatIssue(w));
   const listen = listenFds();
@@ -130,9 +139,12 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
   ensureRoot(env.root);
   const dir = join(env.root, o.id);
   const lock = await lockContainer(dir);
+  phase('lock');
   let st: StoredState | undefined;
   let run: ExecutorRun | undefined;
   let console: ConsoleConn | undefined;
+  let listener: ListenerConn | undefined;
+  let ttyPair: [number, number] | undefined;
   let fds: number[] = [];
   let plan: Plan | undefined;
   try {
@@ -147,6 +159,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
       sharedPidNs: !spec.linux?.namespaces?.some((n) => n.type === 'pid' && !n.path),
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
       terminal: Boolean(spec.process?.terminal),
+      ...(spec.process?.consoleSize ? { consoleSize: spec.process.consoleSize } : {}),
     };
     save(env.root, st);
 
@@ -154,14 +167,21 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     st.cgroup.paths = resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
     st.cgroup.created = createCgroups(st.cgroup.paths, mounts);
     save(env.root, st);
+    phase('state dir and cgroups');
 
-    const ctx = compileContextFor(env, spec, o, { bundle, rootfs, dir, listen, cgroupPaths: st.cgroup.paths, mounts });
+    // Foreground `run` of a terminal container: we are the console socket's receiver ourselves (runc run -t).
+    if (o.foreground && st.terminal && !o.consoleSocket) ttyPair = (await import('../sys/libc.js')).socketPair();
+    const ctx = compileContextFor(env, spec, ttyPair ? { ...o, consoleSocket: '<tsrun run: terminal>' } : o, { bundle, rootfs, dir, listen, cgroupPaths: st.cgroup.paths, mounts });
     const compiled = compile(spec, ctx);
     plan = compiled.plan;
     for (const w of compiled.warnings) env.log.warn(w);
+    phase(`compile (${plan.steps.length} steps)`);
 
     if (o.consoleSocket) console = await connectConsoleSocket(o.consoleSocket);
-    fds = openFdSources(plan, console, env);
+    else if (ttyPair) console = { fd: ttyPair[1], close: () => { try { closeSync(ttyPair![1]); } catch { /* closed */ } } };
+    const listenerSrc = plan.fds.find((f) => f.kind === 'seccompListener');
+    if (listenerSrc?.kind === 'seccompListener') listener = await connectListener(listenerSrc.path);
+    fds = openFdSources(plan, console, env, listener);
     const passThrough: Array<'inherit' | 'ignore' | number> = st.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + listen + o.preserveFds; fd++) passThrough.push(fd);
     const cur = st;
@@ -182,6 +202,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
           return;
         }
         if (BigInt(token) === SYNC_TOKEN.hooks) {
+          phase('executor: sync hooks');
           const json = JSON.stringify(ociState(env.root, cur, 'creating'));
           await runHooks('prestart', spec.hooks?.prestart as HookSpec[] | undefined, json);
           await runHooks('createRuntime', spec.hooks?.createRuntime as HookSpec[] | undefined, json);
@@ -189,19 +210,26 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
         }
         if (BigInt(token) === SYNC_TOKEN.start) {
           startSynced = true;
+          phase('executor: sync start');
           cur.recorded = 'running';
           delete cur.creator;
           save(env.root, cur);
           if (pidFile) writePidFile(pidFile, cur.pid);
-          await o.onStart?.(cur);
+          await o.onStart?.(cur, ttyPair?.[0]);
           queueMicrotask(markStarted);
           // startContainer hooks (run in the container after this) read the state on stdin.
           return Buffer.from(JSON.stringify(ociState(env.root, cur, 'running')));
+        }
+        if (BigInt(token) === SYNC_TOKEN.seccomp) {
+          // runc's message to the seccomp agent: the init's host pid and the state (status creating)
+          const pid = (await started.forked) ?? 0;
+          return Buffer.from(containerProcessState(SPEC_VERSION, pid, spec.linux?.seccomp?.listenerMetadata, { ...ociState(env.root, cur, 'creating'), pid }));
         }
         throw new TsrunError('ERR_TSRUN_PROTOCOL', `executor asked for unknown sync token ${token} at step ${_step}`);
       },
     });
     run = started;
+    phase('spawn executor');
     started.forked.then((pid) => {
       if (!pid) return;
       cur.pid = pid;
@@ -209,7 +237,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
       save(env.root, cur);
     }, () => {});
     const done = await Promise.race([started.done, startedSync]);
-    if (done.kind === 'started') return { state: st, executor: started };
+    phase(`executor: ${done.kind}`);
+    if (done.kind === 'started') return { state: st, executor: started, ...(ttyPair ? { consolePeer: ttyPair[0] } : {}) };
     if (done.kind === 'failed') throw new TsrunError('ERR_TSRUN_INIT', describeFailure(thePlan, done));
     if (done.kind === 'rejected') throw new TsrunError('ERR_TSRUN_PROTOCOL', `the executor rejected the plan at step ${done.step} (byte ${done.offset}): ${done.reason}`, { hint: 'tsrun and its executor disagree: rebuild with `npm run build`' });
     if (done.kind === 'aborted') throw done.error instanceof TsrunError ? done.error : new TsrunError('ERR_TSRUN_INIT', `container setup aborted: ${(done.error as Error)?.message ?? done.error}`, { cause: done.error });
@@ -233,6 +262,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
   } finally {
     if (plan) closeOwned(plan, fds);
     console?.close();
+    listener?.close();
     lock.release();
   }
 }
@@ -258,7 +288,17 @@ export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOpt
     cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
     log: Boolean(env.log.path), logJson: env.log.format === 'json',
     lastCap: lastCap(), sourceKind,
+    ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec) } : {}),
   };
+}
+
+/** linux.seccomp → BPF with libseccomp (loads koffi; only configs with a filter get here). */
+function seccompFor(env: RuntimeEnv, spec: Spec): NonNullable<CompileContext['seccomp']> {
+  const c = compileSeccomp(spec.linux!.seccomp!);
+  for (const w of c.warnings) env.log.warn(w);
+  // runc: `unknown seccomp syscall %q ignored`, at debug level (profiles name syscalls of newer kernels)
+  for (const n of c.unknownSyscalls) env.log.debug(`unknown seccomp syscall ${JSON.stringify(n)} ignored`);
+  return { program: c.program, flags: c.flags, notify: c.notify };
 }
 
 function cgroupMountsFor(paths: Record<string, string>, mounts: ReturnType<typeof hostCgroupMounts>): CompileContext['cgroupMounts'] {

@@ -11,7 +11,7 @@ export async function destroy(env: RuntimeEnv, st: StoredState, opts: { runPosts
     await signalAll(st, 9);
     await waitCgroupEmpty(st, 10_000);
   }
-  await destroyCgroups(st.cgroup.created);
+  await destroyCgroups(st.cgroup.created, Object.values(st.cgroup.paths));
   if (opts.runPoststop && st.hooks.poststop?.length) {
     try {
       await runHooks('poststop', st.hooks.poststop, JSON.stringify(ociState(env.root, st, 'stopped')));

@@ -7,7 +7,13 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readlinkSync, existsSync, mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Sandbox, cgroupDirs, CGROUP_PARENT, waitFor, uniqueId, RUNTIME } from '../testing/harness.js';
+import { Sandbox, cgroupDirs, CGROUP_PARENT, waitFor, uniqueId, RUNTIME, PKG } from '../testing/harness.js';
+
+async function waitForAsync(pred: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !pred()) await new Promise((r) => setTimeout(r, 10));
+  return pred();
+}
 
 const sb = new Sandbox();
 test.after(() => sb.cleanup());
@@ -98,7 +104,8 @@ test('new namespaces differ from the host, joined ones equal the target', () => 
   types.forEach((t, i) => assert.is.not(inside[i], readlinkSync(`/proc/self/ns/${t}`), `${t} namespace is new`));
   // A second container joins the first one's net and uts namespaces by path.
   const a = sb.bundle((c) => { c.process.args = ['sleep', '30']; });
-  const ra = sb.rt(['run', '-d', '--bundle', a.dir, a.id]);
+  // A detached container inherits our stdio: give it nothing to hold open, or spawnSync waits for its end.
+  const ra = sb.rt(['run', '-d', '--bundle', a.dir, a.id], { stdio: ['ignore', 'ignore', 'pipe'] });
   assert.is(ra.status, 0, ra.stderr);
   const apid = state(a.id).pid;
   assert.ok(apid > 0, `run -d leaves a running container: ${JSON.stringify(state(a.id))}`);
@@ -143,12 +150,17 @@ test('a missing or non-executable program fails create with runc wording', () =>
   const b = sb.bundle((c) => { c.process.args = ['nosuchprog']; });
   const r = sb.rt(['create', '--bundle', b.dir, b.id]);
   assert.is(r.status, 1);
-  assert.ok(r.stderr.includes('exec: "nosuchprog": executable file not found in $PATH'), r.stderr);
+  // The text log quotes msg like logrus does; the substrings Docker matches are intact.
+  assert.ok(r.stderr.includes('exec: \\"nosuchprog\\": executable file not found in $PATH'), r.stderr);
   assert.not.ok(existsSync(join(sb.root, b.id)), 'no state dir left');
   const b2 = sb.bundle((c) => { c.process.args = ['/nonexistent']; });
-  assert.ok(sb.rt(['create', '--bundle', b2.dir, b2.id]).stderr.includes('exec: "/nonexistent": stat /nonexistent: no such file or directory'));
+  assert.ok(sb.rt(['create', '--bundle', b2.dir, b2.id]).stderr.includes('exec: \\"/nonexistent\\": stat /nonexistent: no such file or directory'));
   const b3 = sb.bundle((c) => { c.process.args = ['/etc/passwd']; });
-  assert.ok(sb.rt(['create', '--bundle', b3.dir, b3.id]).stderr.includes('exec: "/etc/passwd": permission denied'));
+  assert.ok(sb.rt(['create', '--bundle', b3.dir, b3.id]).stderr.includes('exec: \\"/etc/passwd\\": permission denied'));
+  const log = join(sb.tmp, 'create-fail.json');
+  const j = sb.rt(['--log', log, '--log-format', 'json', 'create', '--bundle', b.dir, b.id]);
+  assert.is(j.status, 1);
+  assert.is(JSON.parse(readFileSync(log, 'utf8').trim()).msg, 'unable to start container process: exec: "nosuchprog": executable file not found in $PATH');
 });
 
 test('only fds 0-2 (and preserved ones) reach the container; a cwd through a leaked fd does not escape', () => {
@@ -214,6 +226,48 @@ test('hooks fire in order with valid state JSON; a failing prestart aborts creat
   assert.ok(r.stderr.includes('prestart'), r.stderr);
   assert.not.ok(existsSync(join(sb.root, bad.id)), 'no state dir');
   assert.equal(cgroupDirs(join(CGROUP_PARENT, bad.id)), [], 'no cgroup');
+});
+
+test('terminal: the console socket receives exactly one fd; the container sees a tty of the configured size', async () => {
+  const { spawn } = await import('node:child_process');
+  const sock = join(sb.tmp, 'console.sock');
+  const recv = spawn('python3', [join(PKG, 'src/testing/console-receiver.py'), sock, 'typed-input\n'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  recv.stdout!.on('data', (d) => { out += d; });
+  const exited = new Promise((res) => recv.on('exit', res));
+  assert.ok(await waitForAsync(() => out.includes('listening')), 'receiver listening');
+  const b = sb.bundle((c) => {
+    c.process.terminal = true;
+    c.process.consoleSize = { height: 33, width: 111 };
+    c.process.args = sh('stty size; tty; read line; echo "got:$line"; ls -l /dev/console');
+  });
+  const pidFile = join(sb.tmp, `${b.id}.pid`);
+  const c = sb.rt(['create', '--bundle', b.dir, '--console-socket', sock, '--pid-file', pidFile, b.id]);
+  assert.is(c.status, 0, c.stderr);
+  assert.ok(existsSync(pidFile));
+  assert.is(sb.rt(['start', b.id]).status, 0);
+  await exited;
+  assert.ok(out.includes('messages=1 cmsgs=1 fds=1 payload=/dev/ptmx'), out);
+  assert.ok(out.includes('winsize=33x111'), out);
+  assert.ok(out.includes('extra-after=0'), 'nothing follows the one message');
+  assert.ok(out.includes('33 111\n/dev/pts/0\n'), out);
+  assert.ok(out.includes('got:typed-input'), out);
+  assert.ok(waitFor(() => state(b.id).status === 'stopped'));
+  assert.is(sb.rt(['delete', b.id]).status, 0);
+  // runc's terminal rules
+  assert.ok(sb.rt(['create', '--bundle', b.dir, uniqueId()]).stderr.includes('cannot allocate tty if runc will detach without setting console socket'));
+  const nt = sb.bundle((cc) => { cc.process.terminal = false; });
+  assert.ok(sb.rt(['create', '--bundle', nt.dir, '--console-socket', sock, nt.id]).stderr.includes('cannot use console socket if runc will not detach or allocate tty'));
+});
+
+test('run -t in the foreground proxies the terminal: size from the caller, exit status, nothing left', () => {
+  const b = sb.bundle((c) => { c.process.terminal = true; c.process.args = sh('stty size; tty; exit 5'); });
+  // `script` gives us a terminal to run under, as a user's shell would.
+  const r = spawnSync('script', ['-qec', `stty cols 99 rows 22; ${RUNTIME} --root ${sb.root} run --bundle ${b.dir} ${b.id}; echo "rc=$?"`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+  const out = r.stdout.replace(/\r/g, '');
+  assert.ok(out.includes('22 99\n/dev/pts/0\n'), out);
+  assert.ok(out.includes('rc=5'), out);
+  assert.not.ok(existsSync(join(sb.root, b.id)));
 });
 
 test('200 sequential run/delete cycles leave no state, cgroups, mounts or processes', () => {

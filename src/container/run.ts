@@ -12,6 +12,7 @@ import { destroy } from './destroy.js';
 import { runHooks } from './hooks.js';
 import { ociState } from './status.js';
 import { load, save } from './state-store.js';
+import { proxyTty, receiveMaster } from './tty-proxy.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'];
 
@@ -20,10 +21,14 @@ export async function runContainer(env: RuntimeEnv, o: Omit<CreateOptions, 'mode
   const forward = (sig: NodeJS.Signals) => { if (initPid > 0) try { process.kill(initPid, sig); } catch { /* gone */ } };
   const handlers = o.foreground ? FORWARDED.map((s) => { const h = () => forward(s); process.on(s, h); return [s, h] as const; }) : [];
   try {
+    let master: number | undefined;
     const { state, executor } = await createContainer(env, {
       ...o,
       mode: 'run',
-      onStart: async (st) => { initPid = st.pid; },
+      onStart: async (st, peer) => {
+        initPid = st.pid;
+        if (peer !== undefined) master = await receiveMaster(peer, st.consoleSize);
+      },
     });
     initPid = state.pid;
     // poststart hooks run once the user process has been released (runc runs them right after start).
@@ -35,7 +40,23 @@ export async function runContainer(env: RuntimeEnv, o: Omit<CreateOptions, 'mode
       }
     }
     if (!o.foreground) return 0;
+    let tty;
+    try {
+      tty = master !== undefined ? await proxyTty(master) : undefined;
+    } catch (e) {
+      // We cannot serve the terminal: take the container down rather than leave it behind.
+      try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
+      await executor.exit;
+      await destroy(env, load(env.root, state.id), { runPoststop: true });
+      throw e;
+    }
     const { code, signal } = await executor.exit;
+    if (tty) {
+      // Let the last output drain, but never hang on a pty some orphan still holds open.
+      await Promise.race([tty.finished, new Promise((r) => setTimeout(r, 500).unref())]);
+      tty.stop();
+    }
+    env.log.phase?.('run: container exited');
     const status = code ?? (signal ? 128 + signo(signal as NodeJS.Signals) : 1);
     if (!o.keep) {
       const st = (() => { try { return load(env.root, state.id); } catch { return state; } })();

@@ -3,7 +3,7 @@
  * half-written file and a crash never leaves one. Status is NOT trusted from the file: status.ts derives it
  * from the kernel each time (pid + start time, exec fifo, freezer).
  */
-import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, openSync, fsyncSync, closeSync, constants as C } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, openSync, closeSync, constants as C } from 'node:fs';
 import { join } from 'node:path';
 import { alreadyExists, isErrno, notExist, TsrunError } from '../errors.js';
 import type { HookSpec } from './hooks.js';
@@ -37,6 +37,8 @@ export interface StoredState {
   /** Every namespace the init has, for exec: type → /proc/<pid>/ns/<file>. */
   namespaces: string[];
   terminal: boolean;
+  /** process.consoleSize, when the config sets one (a foreground `run -t` otherwise copies the caller's size). */
+  consoleSize?: { height: number; width: number };
   /** Config bits `exec` inherits (process defaults). */
   config?: unknown;
 }
@@ -90,8 +92,10 @@ export function save(root: string, st: StoredState): void {
   const tmp = join(dir, `.${STATE_FILE}.${process.pid}`);
   const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC, 0o600);
   try {
+    // No fsync: rename alone makes the replacement atomic for readers, which is what matters here. The root is
+    // meant to be on tmpfs (runc's wording), and after a power loss no container survives to need its state;
+    // on a disk-backed root each fsync cost 1-2 ms, four times per create (docs/performance.md).
     writeFileSync(fd, JSON.stringify(st));
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -113,18 +113,21 @@ function destroyCgroupsSync(created: string[]): string[] {
 }
 
 /**
- * rmdir what we created, retrying while exiting processes still hold the cgroup (EBUSY). On v1 an exited
- * process stays listed until its parent reaps it, and a container's init is usually orphaned to a subreaper
- * or to pid 1, which may take a second or more to get to it: wait up to 10 s.
+ * rmdir what we created, retrying while exiting processes still hold the container's own cgroups (EBUSY). On v1
+ * an exited process stays listed until its parent reaps it, and a container's init is usually orphaned to a
+ * subreaper or to pid 1, which may take a second or more to get to it: wait up to 10 s. Parents we created
+ * along the way are removed only if nobody else uses them by then (other containers may live there).
  */
-export async function destroyCgroups(created: string[], timeoutMs = 10_000): Promise<void> {
-  let left = created;
+export async function destroyCgroups(created: string[], leaves?: Iterable<string>, timeoutMs = 10_000): Promise<void> {
+  const leafSet = new Set(leaves ?? created);
+  let left = created.filter((d) => leafSet.has(d));
   const end = Date.now() + timeoutMs;
   for (let i = 0; left.length; i++) {
     left = destroyCgroupsSync(left);
     if (!left.length || Date.now() > end) break;
     await sleep(Math.min(2 ** i, 50));
   }
+  if (!left.length) destroyCgroupsSync(created.filter((d) => !leafSet.has(d)));
   if (left.length) throw new TsrunError('ERR_TSRUN_CGROUP', `unable to remove cgroup ${left[0]}: device or resource busy`);
 }
 
