@@ -12,7 +12,7 @@ import { destroy } from './destroy.js';
 import { runHooks } from './hooks.js';
 import { ociState } from './status.js';
 import { load, save } from './state-store.js';
-import { proxyTty, receiveMaster } from './tty-proxy.js';
+import { proxyTty, receiveMaster } from '../linux/tty-proxy.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'];
 

@@ -6,6 +6,11 @@
 import { closeSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 
+/** Our end and the executor's end of a fresh console socketpair (foreground `run -t`). */
+export async function consolePair(): Promise<[number, number]> {
+  return (await import('../sys/libc.js')).socketPair();
+}
+
 export interface TtyProxy { finished: Promise<void>; stop(): void }
 
 /**
