@@ -105,8 +105,11 @@ test('new namespaces differ from the host, joined ones equal the target', () => 
   // A second container joins the first one's net and uts namespaces by path.
   const a = sb.bundle((c) => { c.process.args = ['sleep', '30']; });
   // A detached container inherits our stdio: give it nothing to hold open, or spawnSync waits for its end.
-  const ra = sb.rt(['run', '-d', '--bundle', a.dir, a.id], { stdio: ['ignore', 'ignore', 'pipe'] });
-  assert.is(ra.status, 0, ra.stderr);
+  const errFile = join(sb.tmp, 'run-d.err');
+  const errFd = openSync(errFile, 'w');
+  const ra = sb.rt(['run', '-d', '--bundle', a.dir, a.id], { stdio: ['ignore', 'ignore', errFd] });
+  closeSync(errFd);
+  assert.is(ra.status, 0, readFileSync(errFile, 'utf8'));
   const apid = state(a.id).pid;
   assert.ok(apid > 0, `run -d leaves a running container: ${JSON.stringify(state(a.id))}`);
   const j = sb.bundle((c) => {
