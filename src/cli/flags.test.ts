@@ -32,6 +32,15 @@ test('flags after positionals are accepted unless the command stops at the first
   assert.equal(p.flags.env, ['A=1']);
 });
 
+test('a value flag followed by "-" takes it as its value (update --resources - ID)', () => {
+  const t: FlagTable = { resources: { type: 'string', alias: 'r', describe: '' } };
+  for (const argv of [['--resources', '-', 'id'], ['-resources', '-', 'id'], ['-r', '-', 'id'], ['--resources=-', 'id']]) {
+    const p = parseFlags(argv, t);
+    assert.is(p.flags.resources, '-', argv.join(' '));
+    assert.equal(p.positionals, ['id'], argv.join(' '));
+  }
+});
+
 test('repeated array flags collect; unknown flags fail with Go wording', () => {
   assert.equal(parseFlags(['-e', 'A=1', '--env', 'B=2', 'id'], T).flags.env, ['A=1', 'B=2']);
   assert.throws(() => parseFlags(['--nope', 'id'], T), /flag provided but not defined: -nope/);

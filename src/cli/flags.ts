@@ -27,13 +27,23 @@ export interface Parsed {
   positionals: string[];
 }
 
-/** Rewrite `-long` and `-long=v` into `--long…` for long flags we know; leave everything after `--` alone. */
+/**
+ * Rewrite `-long` and `-long=v` into `--long…` for long flags we know, and `--flag -` into `--flag=-` for flags
+ * that take a value (containerd 1.6 sends `update --resources - ID`; Go's flag package takes "-" as the value,
+ * yargs-parser would leave it as a positional). Everything after `--` is left alone.
+ */
 function normalizeDashes(argv: readonly string[], table: FlagTable, stopAtPositional: boolean): string[] {
   const out: string[] = [];
   let done = false;
-  for (const a of argv) {
+  const byName = (n: string) => table[n] ?? Object.values(table).find((d) => d.alias === n);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
     if (done) { out.push(a); continue; }
     if (a === '--') { out.push(a); done = true; continue; }
+    if (a.startsWith('-') && a.length > 1 && !a.includes('=') && argv[i + 1] === '-') {
+      const def = byName(a.replace(/^--?/, ''));
+      if (def && def.type !== 'boolean') { out.push(`${a.startsWith('--') || a.length > 2 ? '--' + a.replace(/^--?/, '') : a}=-`); i++; continue; }
+    }
     if (a.startsWith('-') && !a.startsWith('--') && a.length > 2) {
       const name = a.slice(1).split('=')[0]!;
       if (name in table) { out.push('-' + a); continue; }

@@ -133,17 +133,37 @@ export async function destroyCgroups(created: string[], leaves?: Iterable<string
 
 export const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
 
-/** v1 freezer.state or v2 cgroup.freeze; waits until the kernel reports the target state. */
+/**
+ * Freeze or thaw, returning once the kernel reports the target state (runc fs/freezer.go, fs2/freezer.go):
+ *  - v1 freezer.state: re-write FROZEN while it reads FREEZING (a task that forks while freezing escapes the
+ *    first pass); every 50 tries thaw briefly so a stuck task can finish; on failure leave it thawed;
+ *  - v2 cgroup.freeze: write 1, then wait for "frozen 1" in cgroup.events (cgroup.freeze reads back 1 at once).
+ */
 export async function setFrozen(paths: CgroupPaths, frozen: boolean): Promise<void> {
   const v1 = paths.freezer;
   const file = v1 ? join(v1, 'freezer.state') : paths.unified ? join(paths.unified, 'cgroup.freeze') : undefined;
   if (!file) throw new TsrunError('ERR_TSRUN_CGROUP', 'no freezer: the host mounts neither the v1 freezer nor cgroup v2');
-  const want = v1 ? (frozen ? 'FROZEN' : 'THAWED') : frozen ? '1' : '0';
-  for (let i = 0; i < 1000; i++) {
-    writeFileSync(file, want);
-    const now = readFileSync(file, 'utf8').trim();
-    if (now === want) return;
-    await sleep(Math.min(2 ** (i >> 2), 10));
+  const thaw = () => { try { writeFileSync(file, v1 ? 'THAWED' : '0'); } catch { /* gone */ } };
+  if (!frozen) { writeFileSync(file, v1 ? 'THAWED' : '0'); return; }
+  try {
+    for (let i = 0; i < 1000; i++) {
+      if (v1) {
+        if (i % 50 === 49) { thaw(); await sleep(10); }
+        writeFileSync(file, 'FROZEN');
+        const now = readFileSync(file, 'utf8').trim();
+        if (now === 'FROZEN') return;
+        if (now !== 'FREEZING') throw new TsrunError('ERR_TSRUN_CGROUP', `unexpected state ${now} while freezing`);
+        if (i % 5 === 4) await sleep(1);
+      } else {
+        if (i === 0) writeFileSync(file, '1');
+        if (/^frozen 1$/m.test(readFileSync(join(paths.unified!, 'cgroup.events'), 'utf8'))) return;
+        await sleep(10);
+      }
+    }
+  } catch (e) {
+    thaw();
+    throw e instanceof TsrunError ? e : new TsrunError('ERR_TSRUN_CGROUP', `unable to freeze ${file}: ${(e as Error).message}`, { cause: e });
   }
-  throw new TsrunError('ERR_TSRUN_CGROUP', `unable to ${frozen ? 'freeze' : 'thaw'} ${file}: still not ${want}`);
+  thaw();
+  throw new TsrunError('ERR_TSRUN_CGROUP', v1 ? 'unable to freeze' : 'timeout of 10s reached waiting for the cgroup to freeze');
 }
