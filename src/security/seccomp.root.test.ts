@@ -1,0 +1,143 @@
+/**
+ * linux.seccomp in real containers (busybox test bundle): the filter is loaded (Seccomp: 2), actions behave as the
+ * kernel defines them, Docker's and podman's default profiles run a shell, SCMP_ACT_NOTIFY hands the listener fd
+ * to an agent that answers syscalls. Needs root. OCI_RUNTIME=runc runs the same tests against runc.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Sandbox, cgroupDirs, waitFor } from '../testing/harness.js';
+
+const sb = new Sandbox();
+test.after(() => sb.cleanup());
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../src');
+const profile = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'spec/fixtures/seccomp', name), 'utf8'));
+const AGENT = join(FIXTURES, 'security/fixtures/seccomp-agent.py');
+const sh = (cmd: string) => ['sh', '-c', cmd];
+/** A writable /tmp (the test rootfs is read-only), so an allowed mkdir succeeds. */
+const tmpfs = (c: any) => c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+
+function runWith(seccomp: object, cmd: string, edit: (c: any) => void = () => {}) {
+  const b = sb.bundle((c) => {
+    c.linux.seccomp = seccomp;
+    c.process.args = sh(cmd);
+    tmpfs(c);
+    edit(c);
+  });
+  return { ...sb.rt(['run', '--bundle', b.dir, b.id]), id: b.id };
+}
+
+const denyMkdir = (extra: object = {}) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', ...extra }] });
+
+test('the filter is loaded: Seccomp 2, one filter; a denied mkdir gets EPERM', () => {
+  const r = runWith(denyMkdir(), 'grep -E "^(Seccomp|Seccomp_filters|NoNewPrivs):" /proc/self/status; mkdir /tmp/x || echo denied; touch /tmp/f && echo touch-ok');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Seccomp:\s+2$/m);
+  assert.match(r.stdout, /^Seccomp_filters:\s+1$/m);
+  assert.match(r.stdout, /^NoNewPrivs:\s+1$/m);
+  assert.match(r.stderr, /mkdir: can't create directory '\/tmp\/x': Operation not permitted/);
+  assert.match(r.stdout, /denied\ntouch-ok/);
+});
+
+test('errnoRet and defaultErrnoRet', () => {
+  let r = runWith(denyMkdir({ errnoRet: 28 }), 'mkdir /tmp/x');
+  assert.match(r.stderr, /No space left on device/);
+  // Docker's profile without mkdir, default errno EACCES: a syscall the profile leaves out gets it
+  const p = profile('docker-default.json');
+  p.syscalls[0].names = p.syscalls[0].names.filter((n: string) => n !== 'mkdir' && n !== 'mkdirat');
+  p.defaultErrnoRet = 13;
+  r = runWith(p, 'mkdir /tmp/x; echo rc=$?');
+  assert.match(r.stderr, /Permission denied/);
+  assert.match(r.stdout, /rc=1/);
+});
+
+test('TRAP, KILL, KILL_THREAD, KILL_PROCESS: the caller dies of SIGSYS (128+31); LOG lets it through', () => {
+  for (const action of ['SCMP_ACT_TRAP', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS']) {
+    const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action }] }, 'mkdir /tmp/x; echo status=$?');
+    assert.match(r.stdout, /status=159/, `${action}: ${r.stdout} ${r.stderr}`);
+  }
+  const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_LOG' }] }, 'mkdir /tmp/x && ls -d /tmp/x');
+  assert.is(r.stdout, '/tmp/x\n', r.stderr);
+});
+
+test('argument conditions: kill(pid, SIGTERM) denied, kill(pid, 0) allowed', () => {
+  const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 15, op: 'SCMP_CMP_EQ' }] }] },
+    'kill -0 $$ && echo zero-ok; kill -TERM $$ || echo term-denied');
+  assert.is(r.stdout, 'zero-ok\nterm-denied\n', r.stderr);
+});
+
+test('flags LOG, SPEC_ALLOW and TSYNC are accepted by the kernel', () => {
+  const r = runWith(denyMkdir(), 'grep -E "^Seccomp:" /proc/self/status', (c) => {
+    c.linux.seccomp.flags = ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'];
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Seccomp:\s+2/);
+});
+
+test('without no_new_privs (as root) the filter loads before the capabilities drop; as a user too', () => {
+  let r = runWith(denyMkdir(), 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; mkdir /tmp/x', (c) => { c.process.noNewPrivileges = false; });
+  assert.match(r.stdout, /NoNewPrivs:\s+0/);
+  assert.match(r.stdout, /Seccomp:\s+2/);
+  assert.match(r.stderr, /Operation not permitted/);
+  r = runWith(denyMkdir(), 'id -u; mkdir /tmp/x', (c) => { c.process.user = { uid: 1000, gid: 1000 }; });
+  assert.match(r.stdout, /^1000$/m);
+  assert.match(r.stderr, /Operation not permitted/);
+});
+
+test("Docker's and podman's default profiles: a busybox shell works, namespaces and mounts are refused", () => {
+  for (const name of ['docker-default.json', 'podman-default.json']) {
+    const r = runWith(profile(name), 'echo hi | cat; ls / | grep -c . ; mkdir /tmp/d && echo mkdir-ok; unshare -m true 2>/dev/null || echo unshare-denied; grep "^Seccomp:" /proc/self/status');
+    assert.is(r.status, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /^hi\n\d+\nmkdir-ok\nunshare-denied\nSeccomp:\s+2\n$/, `${name}: ${r.stdout}`);
+  }
+});
+
+test('SCMP_ACT_NOTIFY: the agent gets runc\'s message and the listener fd, and answers mkdir', async () => {
+  const sock = join(sb.tmp, 'agent.sock');
+  const report = join(sb.tmp, 'agent.json');
+  const agent: ChildProcess = spawn('python3', [AGENT, sock, '18', report], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    assert.ok(waitFor(() => existsSync(sock + '.ready')), 'agent listening');
+    const r = runWith({
+      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'tsrun-test',
+      flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+    }, 'mkdir /tmp/x; echo rc=$?; ls /tmp');
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Invalid cross-device link/, 'the agent answered -EXDEV');
+    assert.is(r.stdout, 'rc=1\n');
+    assert.ok(waitFor(() => existsSync(report)), 'agent report');
+    const rep = JSON.parse(readFileSync(report, 'utf8'));
+    assert.is(rep.fds, 1);
+    assert.equal(rep.state.fds, ['seccompFd']);
+    assert.is(rep.state.metadata, 'tsrun-test');
+    assert.is(rep.state.state.id, r.id);
+    assert.is(rep.state.state.status, 'creating');
+    assert.ok(rep.state.pid > 1 && rep.state.state.pid === rep.state.pid, 'the init\'s host pid');
+    assert.is(rep.nr, 83, 'mkdir (x86_64)');
+  } finally {
+    agent.kill('SIGKILL');
+  }
+});
+
+test('failures leave nothing behind: no agent listening, an unknown architecture', () => {
+  let b = sb.bundle((c) => {
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: join(sb.tmp, 'nobody.sock'), syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+  });
+  let r = sb.rt(['run', '--bundle', b.dir, b.id]);
+  assert.is.not(r.status, 0);
+  assert.match(r.stderr, /failed to connect to seccomp listener socket/);
+  assert.not.ok(existsSync(join(sb.root, b.id)), 'no state dir');
+  assert.equal(cgroupDirs(`tsrun-test/${b.id}`), [], 'no cgroup');
+  b = sb.bundle((c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_MIPS'] }; });
+  r = sb.rt(['create', '--bundle', b.dir, b.id]);
+  assert.is.not(r.status, 0);
+  assert.match(r.stderr, /SCMP_ARCH_MIPS/);
+  assert.not.ok(readdirSync(sb.root).includes(b.id));
+});
+
+test.run();
