@@ -32,7 +32,8 @@ step('launcher', () => {
   // Why a shell launcher and not a `#!/usr/bin/env node` shebang: callers hand us their whole environment
   // (containerd's shim, dockerd), and NODE_OPTIONS / NODE_EXTRA_CA_CERTS there would add preloads or double our
   // start time (node-limits.md §5.4). podman may give us no PATH at all, so node is found by absolute path.
-  const entry = existsSync(join(root, 'dist/tsrun.mjs')) ? join(root, 'dist/tsrun.mjs') : join(root, 'dist/src/cli/main.js');
+  // The bundle (hack/bundle.mjs) when it was built, else tsc's output.
+  const entry = ['dist/tsrun.cjs', 'dist/tsrun.mjs'].map((f) => join(root, f)).find((f) => existsSync(f)) ?? join(root, 'dist/src/cli/main.js');
   const unset = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_PATH', 'NODE_DEBUG', 'NODE_V8_COVERAGE', 'NODE_ICU_DATA',
     'NODE_PENDING_DEPRECATION', 'NODE_PRESERVE_SYMLINKS', 'NODE_REDIRECT_WARNINGS', 'NODE_REPL_EXTERNAL_MODULE',
     'NODE_TLS_REJECT_UNAUTHORIZED', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'NODE_UNIQUE_ID',

@@ -39,7 +39,8 @@ function uvu(label, dir, pattern, env = {}) {
   const ok = Number(/Passed:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
   const sk = Number(/Skipped:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
   passed += ok; skipped += sk;
-  const bad = total - ok - sk + (r.status !== 0 && total === ok + sk ? 1 : 0);
+  // uvu's "Total" does not include skipped tests (test.skip only counts them), so failed = total - passed.
+  const bad = total - ok + (r.status !== 0 && total === ok ? 1 : 0);
   failed += Math.max(bad, 0);
   if (bad > 0 || r.status !== 0) failures.push(label);
   console.log(`# ${label}: ${ok} passed, ${Math.max(bad, 0)} failed, ${sk} skipped`);

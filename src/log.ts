@@ -49,6 +49,18 @@ export class Logger {
   }
 
   debug(msg: string, extra?: Record<string, unknown>): void { this.write('debug', msg, extra); }
+
+  #phaseAt = 0;
+  /**
+   * --debug timing: "phase <name>: <ms since the previous phase> ms (at <ms since the process started>)".
+   * One line per phase, nothing at all without --debug (docs/performance.md uses it to find where time goes).
+   */
+  phase(name: string): void {
+    if (!this.debugEnabled) return;
+    const at = process.uptime() * 1000;
+    this.write('debug', `phase ${name}: ${(at - (this.#phaseAt || at)).toFixed(1)} ms (at ${at.toFixed(1)} ms)`);
+    this.#phaseAt = at;
+  }
   warn(msg: string, extra?: Record<string, unknown>): void { this.write('warning', msg, extra); }
   error(msg: string): void { this.write('error', msg); }
 

@@ -14,9 +14,11 @@ import { usage } from '../errors.js';
 import { SPEC_VERSION, TSRUN_VERSION } from '../version.js';
 
 function pkgRootDir(): string {
-  // dist/src/cli/main.js → package root three levels up (or two when bundled into dist/tsrun.mjs).
+  // dist/src/cli/main.js (tsc) → three levels up; dist/tsrun.cjs or a chunk in dist/bundle/ (hack/bundle.mjs) →
+  // the directory above dist.
   const here = dirname(fileURLToPath(import.meta.url));
-  return here.endsWith(join('dist', 'src', 'cli')) ? join(here, '..', '..', '..') : join(here, '..');
+  if (here.endsWith(join('dist', 'src', 'cli'))) return join(here, '..', '..', '..');
+  return here.endsWith(join('dist', 'bundle')) ? join(here, '..', '..') : join(here, '..');
 }
 
 export function versionText(pkgRoot: string): string {
@@ -35,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const g = parseFlags(global, GLOBAL_FLAGS);
     const pkgRoot = pkgRootDir();
     ctx = makeContext(g.flags, pkgRoot);
+    ctx.log.phase?.('node start and cli load');
     if (g.flags.version) { ctx.out(versionText(pkgRoot)); return 0; }
     if (!command) {
       const { renderHelp } = await import('./help.js');
@@ -51,7 +54,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const bad = checkArgs(cmd, p.positionals.length);
     if (bad) throw usage(bad, `usage: tsrun ${cmd.name} [command options] ${cmd.usage}`);
-    return (await cmd.run(ctx, p)) ?? 0;
+    const code = (await cmd.run(ctx, p)) ?? 0;
+    ctx.log.phase?.(`${cmd.name} done`);
+    return code;
   } catch (err) {
     return reportError(err, ctx?.log);
   } finally {

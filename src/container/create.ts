@@ -5,7 +5,7 @@
  *   pidfile → exit, leaving the init blocked on the exec fifo and orphaned to the caller's subreaper.
  * Any failure on the way undoes everything: no state dir, cgroup or process is left behind.
  */
-import { fstatSync, openSync, closeSync, readFileSync, statSync, constants as C } from 'node:fs';
+import { fstatSync, openSync, closeSync, readFileSync, realpathSync, statSync, constants as C } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError, usage, errnoText, formatIssue } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
@@ -26,6 +26,7 @@ import { SYNC_TOKEN } from '../plan/steps.js';
 import { startExecutor, type ExecutorRun } from '../linux/executor.js';
 import { readStat } from '../linux/proc.js';
 import { createCgroups, resolveCgroupPaths } from '../linux/cgroups/fs.js';
+import { applyConfigResources } from './update.js';
 import { hostCgroupMounts } from '../linux/cgroups/mounts.js';
 import { writeIdMaps } from '../linux/idmap.js';
 import { writePidFile } from '../linux/pidfile.js';
@@ -160,6 +161,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
       terminal: Boolean(spec.process?.terminal),
       ...(spec.process?.consoleSize ? { consoleSize: spec.process.consoleSize } : {}),
+      // what `exec` inherits (runc keeps the config in its state): the process defaults and the seccomp filter
+      config: { process: spec.process, ...(spec.linux?.seccomp ? { seccomp: spec.linux.seccomp } : {}) },
     };
     save(env.root, st);
 
@@ -167,10 +170,11 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     st.cgroup.paths = resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
     st.cgroup.created = createCgroups(st.cgroup.paths, mounts);
     save(env.root, st);
+    applyConfigResources(env, dir, spec, st.cgroup.paths, mounts); // linux.resources, before the init joins
     phase('state dir and cgroups');
 
     // Foreground `run` of a terminal container: we are the console socket's receiver ourselves (runc run -t).
-    if (o.foreground && st.terminal && !o.consoleSocket) ttyPair = (await import('../sys/libc.js')).socketPair();
+    if (o.foreground && st.terminal && !o.consoleSocket) ttyPair = await (await import('../linux/tty-proxy.js')).consolePair();
     const ctx = compileContextFor(env, spec, ttyPair ? { ...o, consoleSocket: '<tsrun run: terminal>' } : o, { bundle, rootfs, dir, listen, cgroupPaths: st.cgroup.paths, mounts });
     const compiled = compile(spec, ctx);
     plan = compiled.plan;
@@ -206,7 +210,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
           const json = JSON.stringify(ociState(env.root, cur, 'creating'));
           await runHooks('prestart', spec.hooks?.prestart as HookSpec[] | undefined, json);
           await runHooks('createRuntime', spec.hooks?.createRuntime as HookSpec[] | undefined, json);
-          return Buffer.from(JSON.stringify({ ...ociState(env.root, cur, 'created') }));
+          // Two states, NUL-separated: createContainer hooks get "creating", startContainer hooks "created" (runc).
+          return Buffer.from(JSON.stringify(ociState(env.root, cur, 'creating')) + '\0' + JSON.stringify(ociState(env.root, cur, 'created')));
         }
         if (BigInt(token) === SYNC_TOKEN.start) {
           startSynced = true;
@@ -218,7 +223,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
           await o.onStart?.(cur, ttyPair?.[0]);
           queueMicrotask(markStarted);
           // startContainer hooks (run in the container after this) read the state on stdin.
-          return Buffer.from(JSON.stringify(ociState(env.root, cur, 'running')));
+          return Buffer.from('\0' + JSON.stringify(ociState(env.root, cur, 'created')));
         }
         if (BigInt(token) === SYNC_TOKEN.seccomp) {
           // runc's message to the seccomp agent: the init's host pid and the state (status creating)
@@ -270,7 +275,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
 async function cleanupFailed(env: RuntimeEnv, st: StoredState): Promise<void> {
   try {
     if (st.pid > 0) try { process.kill(st.pid, 'SIGKILL'); } catch { /* gone */ }
-    await destroy(env, st, { runPoststop: false });
+    // runtime-spec: a failed create continues the lifecycle at delete, which runs the poststop hooks.
+    await destroy(env, st, { runPoststop: st.pid > 0 });
   } catch (e) {
     env.log.debug(`cleanup after failed create: ${(e as Error).message}`);
     remove(env.root, st.id);
@@ -287,7 +293,7 @@ export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOpt
     cgroupProcs: Object.values(h.cgroupPaths).map((d) => join(d, 'cgroup.procs')),
     cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
     log: Boolean(env.log.path), logJson: env.log.format === 'json',
-    lastCap: lastCap(), sourceKind,
+    lastCap: lastCap(), sourceKind, ...rootfsMountPoint(h.rootfs),
     ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec) } : {}),
   };
 }
@@ -333,4 +339,29 @@ function sourceKind(p: string): 'dir' | 'file' | 'missing' | 'other' {
   } catch {
     return 'missing';
   }
+}
+
+/**
+ * The host mount point holding the rootfs: the longest mount point in /proc/self/mountinfo that is a prefix of the
+ * rootfs's real path. compile() makes it private (slave) in the container's mount namespace before binding the
+ * rootfs, as runc's rootfsParentMountPrivate: pivot_root refuses a shared parent, and a bind under one would
+ * propagate to the host.
+ */
+function rootfsMountPoint(rootfs: string): { rootfsMountPoint?: string } {
+  let real: string;
+  let text: string;
+  try {
+    real = realpathSync(rootfs);
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return {}; // a missing rootfs fails later, with its own error
+  }
+  let best = '';
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (!field) continue;
+    const point = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if ((point === '/' || real === point || real.startsWith(point + '/')) && point.length > best.length) best = point;
+  }
+  return best ? { rootfsMountPoint: best } : {};
 }

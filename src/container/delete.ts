@@ -32,6 +32,7 @@ export async function deleteContainer(env: RuntimeEnv, id: string, force: boolea
       throw e;
     }
     const status = deriveStatus(env.root, st);
+    env.log.phase?.(`delete: lock, load, status ${status}`);
     switch (status) {
       case 'stopped':
         break;
@@ -49,6 +50,7 @@ export async function deleteContainer(env: RuntimeEnv, id: string, force: boolea
         if (st.pid > 0 && !(await waitInitGone(st, 10_000))) throw badState('container init still running');
         break;
     }
+    env.log.phase?.('delete: init gone');
     try {
       await destroy(env, st, { runPoststop: true });
     } catch (e) {

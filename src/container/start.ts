@@ -21,7 +21,9 @@ export async function startContainer(env: RuntimeEnv, id: string): Promise<void>
     if (status === 'running') throw badState('cannot start an already running container');
     if (status !== 'created') throw badState(`cannot start a container in the ${status} state`);
     const fifo = join(dir, EXEC_FIFO);
+    env.log.phase?.('start: lock, load, status');
     await releaseFifo(fifo, () => isSameLiveProcess(st.pid, st.startTime));
+    env.log.phase?.('start: fifo released');
     unlinkSync(fifo); // from now on the status derives as running
     st.recorded = 'running';
     save(env.root, st);

@@ -69,13 +69,21 @@ export function load(root: string, id: string): StoredState {
     if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) throw notExist();
     throw e;
   }
+  let st: StoredState;
   try {
-    return JSON.parse(text) as StoredState;
+    st = JSON.parse(text) as StoredState;
   } catch {
     throw new TsrunError('ERR_TSRUN_STATE_CORRUPT', `container state ${join(containerDir(root, id), STATE_FILE)} is not valid JSON`, {
       hint: 'remove it with `tsrun delete --force <id>`',
     });
   }
+  // Docker gives runc and tsrun one --root: a runc container's state.json is not ours to interpret.
+  if (st?.schemaVersion !== 1) {
+    throw new TsrunError('ERR_TSRUN_FOREIGN', `container ${id} was not created by tsrun (unknown state format in ${join(containerDir(root, id), STATE_FILE)})`, {
+      hint: 'manage it with the runtime that created it',
+    });
+  }
+  return st;
 }
 
 export function exists(root: string, id: string): boolean {

@@ -70,27 +70,33 @@ static int send_master(int sock, int fd)
 
 int step_CONSOLE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 {
-	int sock = ctx->table[s->f[0]], master, peer = -1, dev = -1, con = -1;
+	int sock = ctx->table[s->f[0]], master, peer = -1, dev = -1, con = -1, own = -1;
+	int exec_console = (s->flags & STEP_F_NO_DEV_CONSOLE) != 0, root = ctx->rootfd;
 	struct winsize ws = { .ws_row = (unsigned short)s->u[0], .ws_col = (unsigned short)s->u[1] };
 	const char *op = NULL, *path = "/dev/pts/ptmx";
 
-	if ((master = open_ptmx(ctx->rootfd)) < 0)
+	/* exec: no rootfs step set a root; after setns(mnt) our own "/" is the container's root */
+	if (root < 0 && (root = own = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return step_fail(e, errno, "open", "/");
+	if ((master = open_ptmx(root)) < 0)
 		op = "open /dev/pts/ptmx";
 	else if (unlockpt(master) < 0)
 		op = "unlockpt";
 	else if ((peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
 		op = "ioctl TIOCGPTPEER";
-	else if (path = "/dev/console", (dev = open_in_root(ctx->rootfd, "/dev", O_PATH | O_DIRECTORY, 0)) < 0)
+	else if (!exec_console && (path = "/dev/console", (dev = open_in_root(root, "/dev", O_PATH | O_DIRECTORY, 0)) < 0))
 		op = "open /dev";
-	else if ((con = create_file_at(dev, "console", 0666)) < 0) /* O_CREAT|O_EXCL|O_NOFOLLOW, then O_PATH */
+	else if (!exec_console && (con = create_file_at(dev, "console", 0666)) < 0) /* O_CREAT|O_EXCL|O_NOFOLLOW, then O_PATH */
 		op = "create /dev/console";
-	else if (bind_fds(peer, con, 0) < 0) /* from the peer fd, never from a /dev/pts/N path */
+	else if (!exec_console && bind_fds(peer, con, 0) < 0) /* from the peer fd, never from a /dev/pts/N path */
 		op = "bind /dev/console";
 	else if ((ws.ws_row || ws.ws_col) && ioctl(peer, TIOCSWINSZ, &ws) < 0)
 		op = "ioctl TIOCSWINSZ";
 	else if (send_master(sock, master) < 0)
 		op = "sendmsg console socket";
 	int err = errno;
+	if (own >= 0)
+		close(own);
 	if (master >= 0)
 		close(master);
 	if (dev >= 0)

@@ -9,7 +9,9 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -19,6 +21,11 @@
 #define ID_MAX 0xfffffffeu  /* (uid_t)-1 means "unchanged" to the set*id calls: never a real id */
 #define SECCOMP_SET_MODE_FILTER_ 1
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER_ (1u << 3)
+
+/* seccompListener → seccomp: the agent's connection and the message to send with the listener fd. */
+static int listener_sock = -1;
+static uint8_t listener_msg[RESUME_MAX];
+static uint32_t listener_nmsg;
 
 /* The highest capability this kernel knows: PR_CAPBSET_READ fails with EINVAL above it (no /proc needed). */
 static int last_cap(void)
@@ -132,14 +139,86 @@ int step_FIX_STDIO(struct exec_ctx *ctx, const struct step *s, struct step_error
 	return 0;
 }
 
+/* Sends msg with fd as SCM_RIGHTS on its first byte; a stream may take the rest in more sendmsg calls. */
+static int send_with_fd(int sock, const uint8_t *msg, uint32_t len, int fd)
+{
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+	uint32_t done = 0;
+
+	memset(&u, 0, sizeof u);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	while (done < len) {
+		ssize_t n;
+		iov.iov_base = (void *)(uintptr_t)(msg + done);
+		iov.iov_len = len - done;
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (uint32_t)n;
+		mh.msg_control = NULL;  /* the fd went with the first bytes */
+		mh.msg_controllen = 0;
+	}
+	return 0;
+}
+
+int step_SECCOMP_LISTENER(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	/* The hooks' state JSON (ctx->resume) must survive this exchange: keep a copy and point ctx at it. */
+	static uint8_t saved[RESUME_MAX];
+	struct step sync = { .kind = STEP_SYNC };
+	uint32_t nsaved = ctx->nresume;
+
+	if (nsaved)
+		memcpy(saved, ctx->resume, nsaved);
+	sync.u[0] = SYNC_TOKEN_SECCOMP;
+	if (step_SYNC(ctx, &sync, e) < 0)
+		return -1;
+	listener_nmsg = ctx->nresume;
+	if (listener_nmsg)
+		memcpy(listener_msg, ctx->resume, listener_nmsg);
+	ctx->resume = nsaved ? saved : NULL;
+	ctx->nresume = nsaved;
+	if (listener_nmsg == 0)
+		return step_fail(e, EPROTO, "seccomp listener", "empty container process state");
+	listener_sock = ctx->table[s->f[0]];
+	return 0;
+}
+
 int step_SECCOMP(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 {
 	/* The decoder checked nb: non-zero, a multiple of 8 (sizeof struct sock_filter), at most BPF_MAXINSNS. */
 	struct sock_fprog prog = { .len = (unsigned short)(s->nb / 8), .filter = (struct sock_filter *)(uintptr_t)s->b };
+	int notify = (s->u[0] & SECCOMP_FILTER_FLAG_NEW_LISTENER_) != 0;
+	long fd;
 
 	(void)ctx;
-	if (s->u[0] > 0xffffffffu || (s->u[0] & SECCOMP_FILTER_FLAG_NEW_LISTENER_))
-		return step_fail(e, EOPNOTSUPP, "seccomp", "filter flags");  /* no way to hand a listener fd over */
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER_, (unsigned)s->u[0], &prog) < 0
-		? step_fail(e, errno, "seccomp", "") : 0;
+	if (s->u[0] > 0xffffffffu)
+		return step_fail(e, EINVAL, "seccomp", "filter flags");
+	if (notify && listener_sock < 0)
+		return step_fail(e, EINVAL, "seccomp", "SECCOMP_FILTER_FLAG_NEW_LISTENER without a seccompListener step");
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER_, (unsigned)s->u[0], &prog);
+	if (fd < 0)
+		return step_fail(e, errno, "seccomp", "");
+	if (!notify)
+		return 0;
+	/* The filter is in place: from here on only sendmsg and close, which the profile cannot notify on
+	 * without deadlocking against an agent that never got the fd (the same hazard as runc's write). */
+	if (send_with_fd(listener_sock, listener_msg, listener_nmsg, (int)fd) < 0) {
+		int err = errno;
+		close((int)fd);
+		return step_fail(e, err, "sendmsg", "seccomp listener socket");
+	}
+	close((int)fd);
+	close(listener_sock);
+	listener_sock = -1;
+	return 0;
 }

@@ -56,9 +56,19 @@ int step_HOOK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 	in = memfd_create("tsrun-hook-state", MFD_CLOEXEC);
 	if (in < 0)
 		return step_fail(e, errno, "memfd_create", path);
-	r = ctx->nresume ? write(in, ctx->resume, ctx->nresume) : 0;
-	if (r != (ssize_t)ctx->nresume || lseek(in, 0, SEEK_SET) < 0)
-		return step_fail(e, r < 0 || r == (ssize_t)ctx->nresume ? errno : EIO, "write hook state", path);
+	/* The payload is "state for createContainer" NUL "state for startContainer" (they differ in status). */
+	const uint8_t *data = ctx->resume;
+	size_t n = ctx->nresume;
+	const uint8_t *nul = n ? memchr(data, 0, n) : NULL;
+	if (s->flags & STEP_F_SECOND_STATE) {
+		n = nul ? n - (size_t)(nul + 1 - data) : 0;
+		data = nul ? nul + 1 : data;
+	} else if (nul) {
+		n = (size_t)(nul - data);
+	}
+	r = n ? write(in, data, n) : 0;
+	if (r != (ssize_t)n || lseek(in, 0, SEEK_SET) < 0)
+		return step_fail(e, r < 0 || r == (ssize_t)n ? errno : EIO, "write hook state", path);
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		return step_fail(e, errno, "pipe2", path);
 	pid = fork();

@@ -7,12 +7,16 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sched.h>
+#include <stdio.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "executor.h"
 
@@ -91,6 +95,15 @@ static int reopen_mount(int rootfd, const char *path, int covered)
 	return fd;
 }
 
+/* Whether two fds name the same inode on the same mount. */
+static int same_object(int a, int b)
+{
+	struct statx x, y;
+	return statx(a, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &x) == 0 &&
+	       statx(b, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &y) == 0 && x.stx_mnt_id == y.stx_mnt_id &&
+	       x.stx_ino == y.stx_ino && x.stx_dev_major == y.stx_dev_major && x.stx_dev_minor == y.stx_dev_minor;
+}
+
 int step_PROPAGATION(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 {
 	(void)ctx;
@@ -164,20 +177,80 @@ static int open_target(int rootfd, const char *path, uint64_t opts, struct step_
 	return fd;
 }
 
-int step_MOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+/* tmpcopyup: copy the entries of directory from (the covered target) into to (the new tmpfs), recursively, without
+ * following any symlink; each copy gets the original's mode, owner and times. No allocation: a getdents64 buffer
+ * per level on the stack, at most COPYUP_DEPTH levels. */
+#define COPYUP_DEPTH 32
+static int copy_entries(int from, int to, int depth, struct step_error *e)
 {
-	const char *src = s->s[0], *tgt = s->s[1], *fstype = s->s[2], *data = s->s[3];
-	uint64_t flags = s->u[0], opts = s->u[1], reflags = s->u[2], prop = s->u[3];
-	struct mount_attr attr = { .attr_set = s->u[4], .attr_clr = s->u[5] };
+	_Alignas(8) char buf[2048]; /* linux_dirent64 records are 8-byte aligned */
+	long n;
+	if (depth > COPYUP_DEPTH)
+		return step_fail(e, ELOOP, "tmpcopyup", "too deep");
+	while ((n = syscall(SYS_getdents64, from, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
+				(void *)(buf + off);
+			off += d->reclen;
+			const char *name = d->name;
+			struct stat st;
+			int a = -1, b = -1, r = 0;
+			if (!strcmp(name, ".") || !strcmp(name, ".."))
+				continue;
+			if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				return step_fail(e, errno, "tmpcopyup stat", name);
+			if (S_ISDIR(st.st_mode)) {
+				r = mkdirat(to, name, 0700) < 0 ||
+				    (a = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+				    (b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ? -1 : 0;
+				if (!r && copy_entries(a, b, depth + 1, e) < 0)
+					return close(a), close(b), -1;
+			} else if (S_ISREG(st.st_mode)) {
+				r = (a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+				    (b = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ? -1 : 0;
+				for (ssize_t w = 1; !r && w > 0;)
+					if ((w = sendfile(b, a, NULL, 1 << 20)) < 0)
+						r = -1;
+			} else if (S_ISLNK(st.st_mode)) {
+				char link[4096];
+				ssize_t l = readlinkat(from, name, link, sizeof link - 1);
+				r = l < 0 ? -1 : (link[l] = 0, symlinkat(link, to, name));
+			} else {
+				r = mknodat(to, name, st.st_mode, st.st_rdev);
+			}
+			struct timespec t[2] = { st.st_atim, st.st_mtim };
+			if (!r)
+				r = fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+				    (!S_ISLNK(st.st_mode) && fchmodat(to, name, st.st_mode & 07777, 0) < 0) ||
+				    utimensat(to, name, t, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 0;
+			int err = errno;
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+			if (r)
+				return step_fail(e, err, "tmpcopyup", name);
+		}
+	}
+	return n < 0 ? step_fail(e, errno, "tmpcopyup getdents", "") : 0;
+}
+
+/*
+ * What `mount` and `mountTree` share. srcfd (owned, closed here): the host source of a bind (BIND_FD) or a detached
+ * tree (tree ≠ 0, attached with move_mount), else -1. The target is resolved in the root (created by opts), checked,
+ * mounted onto through its fd; then the remount, propagation and recursive attributes go to the new mount.
+ */
+static int mount_at(struct exec_ctx *ctx, int srcfd, int tree, const char *src, const char *tgt, const char *fstype,
+                    const char *data, uint64_t flags, uint64_t opts, uint64_t reflags, uint64_t prop,
+                    struct mount_attr attr, struct step_error *e)
+{
 	char clean[4096], p[32];
 	struct stat st;
 	struct statfs sf;
-	int srcfd = -1, dst, r;
+	int dst, r, from = -1;
 
 	if (path_clean(tgt, clean, sizeof clean) < 0)
-		return FAIL_WITH(ENAMETOOLONG, "mount", tgt, -1, -1);
-	if ((opts & MOUNT_OPT_BIND_FD) && (srcfd = open(src, O_PATH | O_CLOEXEC)) < 0)
-		return fail(e, "open mount source", src, -1, -1);
+		return FAIL_WITH(ENAMETOOLONG, "mount", tgt, srcfd, -1);
 	if (!proc_target_ok(clean, fstype, srcfd))
 		return FAIL_WITH(EPERM, "mount on /proc not allowed", tgt, srcfd, -1);
 	if ((dst = open_target(ctx->rootfd, tgt, opts, e)) < 0) {
@@ -189,23 +262,43 @@ int step_MOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 		return fail(e, "fstat", tgt, srcfd, dst);
 	if ((opts & MOUNT_OPT_TARGET_MUST_BE_DIR) && !S_ISDIR(st.st_mode))
 		return FAIL_WITH(S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "mount on non-directory", tgt, srcfd, dst);
+	/* A target that resolves to the root itself ("/dev -> /" in the image) would cover the whole rootfs. */
+	if (same_object(dst, ctx->rootfd))
+		return FAIL_WITH(EBUSY, "mount over the root", tgt, srcfd, dst);
 	/* Defence in depth: a target reached through a symlink must not land on procfs either. */
 	if (sf.f_type == PROC_SUPER_MAGIC && strcmp(clean, "/proc") && strncmp(clean, "/proc/", 6))
 		return FAIL_WITH(EPERM, "mount on /proc not allowed", tgt, srcfd, dst);
-	if (srcfd >= 0)
+	/* tmpcopyup: keep a readable handle on the directory about to be covered */
+	if ((opts & MOUNT_OPT_COPYUP) && (from = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return fail(e, "tmpcopyup open", tgt, srcfd, dst);
+	if (tree)
+		r = (int)syscall(SYS_move_mount, srcfd, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	else if (srcfd >= 0)
 		r = bind_fds(srcfd, dst, flags);
 	else
 		r = mount(src, fd_path(p, dst), *fstype ? fstype : NULL, flags, *data ? data : NULL);
-	if (r < 0)
-		return fail(e, "mount", tgt, srcfd, dst);
+	if (r < 0) {
+		if (from >= 0)
+			close(from);
+		return fail(e, tree ? "move_mount" : "mount", tgt, srcfd, dst);
+	}
 	if (srcfd >= 0)
 		close(srcfd);
-	if (!reflags && !prop && !attr.attr_set && !attr.attr_clr)
+	if (!reflags && !prop && !attr.attr_set && !attr.attr_clr && from < 0)
 		return close(dst), 0;
 	int nfd = reopen_mount(ctx->rootfd, tgt, dst);
 	if (nfd < 0)
-		return fail(e, "reopen mount", tgt, dst, -1);
+		return fail(e, "reopen mount", tgt, dst, from);
 	close(dst);
+	if (from >= 0) {
+		int to = openat(nfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = to < 0 ? fail(e, "tmpcopyup open", tgt, -1, -1) : copy_entries(from, to, 0, e);
+		close(from);
+		if (to >= 0)
+			close(to);
+		if (r < 0)
+			return close(nfd), -1;
+	}
 	if (reflags && remount_fd(nfd, reflags, 0) < 0)
 		return fail(e, "remount", tgt, nfd, -1);
 	if (prop && mount(NULL, fd_path(p, nfd), NULL, prop, NULL) < 0)
@@ -214,6 +307,99 @@ int step_MOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 	    syscall(SYS_mount_setattr, nfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
 		return fail(e, "mount_setattr", tgt, nfd, -1);
 	close(nfd);
+	return 0;
+}
+
+int step_MOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	const char *src = s->s[0];
+	struct mount_attr attr = { .attr_set = s->u[4], .attr_clr = s->u[5] };
+	int srcfd = -1;
+	if ((s->u[1] & MOUNT_OPT_BIND_FD) && (srcfd = open(src, O_PATH | O_CLOEXEC)) < 0)
+		return fail(e, "open mount source", src, -1, -1);
+	return mount_at(ctx, srcfd, 0, src, s->s[1], s->s[2], s->s[3], s->u[0], s->u[1], s->u[2], s->u[3], attr, e);
+}
+
+/* An idmapped tree made by idmapTree (fd slot): attached at the target, then treated like a bind. */
+int step_MOUNT_TREE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	struct mount_attr attr = { .attr_set = s->u[3], .attr_clr = s->u[4] };
+	int tree = ctx->table[s->f[0]];
+	if (tree < 0)
+		return FAIL_WITH(EBADF, "mount tree", s->s[0], -1, -1);
+	ctx->table[s->f[0]] = -1; /* mount_at owns (and closes) it */
+	return mount_at(ctx, tree, 1, "", s->s[0], "", "", 0, s->u[0], s->u[1], s->u[2], attr, e);
+}
+
+/*
+ * The user namespace an idmapped mount takes its mapping from: a helper child unshares one, we write its maps
+ * (we are root in the parent namespace, so no setgroups "deny" is needed) and keep an fd of it; the child exits.
+ */
+static int idmap_userns(const char *umap, const char *gmap, struct step_error *e)
+{
+	int ready[2], hold[2], ns = -1;
+	char path[64] = "", c;
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return step_fail(e, errno, "pipe2", "");
+	if (pipe2(hold, O_CLOEXEC) < 0)
+		return FAIL_WITH(errno, "pipe2", "", ready[0], ready[1]);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		if (unshare(CLONE_NEWUSER) == 0 && write(ready[1], "1", 1) == 1)
+			while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+				;
+		_exit(0);
+	}
+	int err = pid < 0 ? errno : 0;
+	close(ready[1]);
+	close(hold[0]);
+	if (!err && read(ready[0], &c, 1) != 1)
+		err = ECHILD;
+	for (int i = 0; !err && i < 2; i++) {
+		const char *text = i ? gmap : umap;
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		ssize_t w = fd < 0 ? -1 : write(fd, text, strlen(text));
+		if (w < 0 || (size_t)w != strlen(text))
+			err = w < 0 ? errno : EIO;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!err) {
+		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+		if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			err = errno;
+	}
+	close(ready[0]);
+	close(hold[1]); /* the child exits */
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	return err ? step_fail(e, err, "idmap user namespace", path) : ns;
+}
+
+int step_IDMAP_TREE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	const char *src = s->s[0];
+	/* recursive: bit 0 clones the submounts too (rbind), bit 1 idmaps them too (ridmap) */
+	unsigned clone_rec = s->u[0] & 1 ? AT_RECURSIVE : 0, attr_rec = s->u[0] & 2 ? AT_RECURSIVE : 0;
+	if (s->u[0] > 3)
+		return FAIL_WITH(EINVAL, "idmapTree recursive", src, -1, -1);
+	int ns = idmap_userns(s->s[1], s->s[2], e);
+	if (ns < 0)
+		return -1;
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | clone_rec);
+	if (tree < 0)
+		return fail(e, "open_tree", src, ns, -1);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | attr_rec, &attr, sizeof attr) < 0)
+		return fail(e, "mount_setattr idmap", src, ns, tree);
+	close(ns);
+	if (ctx->table[s->u[1]] >= 0)
+		close(ctx->table[s->u[1]]);
+	ctx->table[s->u[1]] = tree;
 	return 0;
 }
 
@@ -276,9 +462,20 @@ int step_PIVOT_ROOT(struct exec_ctx *ctx, const struct step *s, struct step_erro
 	if (fchdir(ctx->rootfd) < 0)
 		return fail(e, "fchdir", "/", -1, -1);
 	if (s->u[0] == 0) {
+		int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (old < 0)
+			return fail(e, "open old root", "/", -1, -1);
 		if (syscall(SYS_pivot_root, ".", ".") < 0)
-			return fail(e, "pivot_root", "/", -1, -1);
-		/* The old root is stacked on "." now: make it rslave so its unmount does not reach the host. */
+			return fail(e, "pivot_root", "/", old, -1);
+		/*
+		 * The old root is stacked on the new one now. Work on it through its own fd (runc does the same): mount(2)
+		 * does not cross mounts for ".", so a "." that named the new root would make the container's whole tree
+		 * rslave and lose every propagation mode the config asked for.
+		 */
+		if (fchdir(old) < 0)
+			return fail(e, "fchdir old root", "/", old, -1);
+		close(old);
+		/* rslave first, so that the unmount does not reach the host */
 		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			return fail(e, "make old root rslave", "/", -1, -1);
 		if (umount2(".", MNT_DETACH) < 0)
@@ -346,4 +543,16 @@ int step_REMOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *
 	if (fd < 0 || remount_fd(fd, s->u[0], 0) < 0)
 		return fail(e, "remount", s->s[0], fd, -1);
 	return close(fd), 0;
+}
+
+/* process.cwd (runc creates it when missing): every missing directory, mode from the plan, owned by us. */
+int step_MKDIR_ALL(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	mode_t old = umask(0);
+	int fd = mkdir_all_in_root(ctx->rootfd, s->s[0], (int)(s->u[0] & 07777), e);
+	umask(old);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
 }

@@ -81,9 +81,36 @@ int path_clean(const char *in, char *out, size_t n)
 /*
  * Create every missing directory of path inside the root. Existing components (symlinks included) are resolved
  * in the root; each created component is reopened O_NOFOLLOW with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, so a
- * symlink swapped in meanwhile fails the step. Returns an O_PATH fd of the final directory (caller closes it).
+ * symlink swapped in meanwhile fails the step. A dangling symlink met on the way is followed the way the kernel
+ * would inside the root (its target, absolute or relative to its directory, with the rest of the path appended,
+ * resolved again from the root: securejoin's MkdirAll semantics), at most 40 times. Returns an O_PATH fd of the
+ * final directory (caller closes it).
  */
+static int mkdir_all_depth(int rootfd, const char *path, int mode, struct step_error *e, int depth);
+
 int mkdir_all_in_root(int rootfd, const char *path, int mode, struct step_error *e)
+{
+	return mkdir_all_depth(rootfd, path, mode, e, 0);
+}
+
+/* path with its component at name (a dangling symlink in dirfd) replaced by the link's target, into out. */
+static int follow_dangling(int dirfd, const char *name, const char *path, const char *at, const char *rest,
+                           char *out, size_t n)
+{
+	char link[4096];
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return -1;
+	ssize_t l = readlinkat(dirfd, name, link, sizeof link - 1);
+	if (l <= 0)
+		return -1;
+	link[l] = 0;
+	int w = link[0] == '/' ? snprintf(out, n, "%s/%s", link, rest)
+	                       : snprintf(out, n, "%.*s/%s/%s", (int)(at - path), path, link, rest);
+	return w < 0 || (size_t)w >= n ? (errno = ENAMETOOLONG, -2) : 0;
+}
+
+static int mkdir_all_depth(int rootfd, const char *path, int mode, struct step_error *e, int depth)
 {
 	char buf[4096];
 	size_t n = strlen(path);
@@ -112,6 +139,7 @@ int mkdir_all_in_root(int rootfd, const char *path, int mode, struct step_error 
 		}
 		memcpy(name, rest, l);
 		name[l] = 0;
+		const char *at = rest;
 		rest += l;
 		if (!strcmp(name, "."))
 			continue;
@@ -123,6 +151,16 @@ int mkdir_all_in_root(int rootfd, const char *path, int mode, struct step_error 
 		int nfd = openat2_retry(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW,
 		                        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		err = errno;
+		if (nfd < 0 && (err == ELOOP || err == ENOTDIR)) {
+			char next[4096];
+			int r = follow_dangling(fd, name, path, at, rest, next, sizeof next);
+			if (r == 0 || r == -2) {
+				close(fd);
+				if (r == -2 || depth >= 40)
+					return step_fail(e, r == -2 ? ENAMETOOLONG : ELOOP, "mkdir", path);
+				return mkdir_all_depth(rootfd, next, mode, e, depth + 1);
+			}
+		}
 		close(fd);
 		if (nfd < 0)
 			return step_fail(e, err, "openat2", path);

@@ -133,6 +133,8 @@ static const char *check(const struct step *s, uint32_t nfds, uint32_t ntable)
 		return s->u[0] > 1 ? "log format must be 0 or 1" : NULL;
 	case STEP_MKFIFO:
 		return s->u[3] < nfds || s->u[3] >= ntable ? "mkfifo slot is not a slot of the fd table" : NULL;
+	case STEP_IDMAP_TREE:
+		return s->u[1] < nfds || s->u[1] >= ntable ? "idmapTree slot is not a slot of the fd table" : NULL;
 	case STEP_SYNC:
 		return s->u[0] > 0xffffffffu ? "sync token too large" : NULL;
 	case STEP_SECCOMP:
@@ -163,6 +165,10 @@ static int decode_step(struct cur *o, uint32_t nfds, uint32_t ntable, struct ste
 	if (s->flags & ~STEP_F_KNOWN)
 		return bad(o, "unknown step flag bits");
 	if ((s->flags & STEP_F_SKIP_SETGROUPS) && s->kind != STEP_USER)
+		return bad(o, "flag not valid for this kind");
+	if ((s->flags & STEP_F_SECOND_STATE) && s->kind != STEP_HOOK)
+		return bad(o, "flag not valid for this kind");
+	if ((s->flags & STEP_F_NO_DEV_CONSOLE) && s->kind != STEP_CONSOLE)
 		return bad(o, "flag not valid for this kind");
 	o->pos += 4;
 	if (rd_u32(o, &blen) || need(o, blen))

@@ -45,17 +45,21 @@ enum msg_type {
 /* Step flags (u16). Unknown bits are rejected. */
 #define STEP_F_OK_ENOENT      0x1u
 #define STEP_F_SKIP_SETGROUPS 0x2u
-#define STEP_F_KNOWN          0x3u
+#define STEP_F_NO_DEV_CONSOLE 0x4u   /* console (exec): no /dev/console bind; the root is the process's own */
+#define STEP_F_SECOND_STATE   0x8u   /* hook: feed the RESUME payload's part after its first NUL (startContainer) */
+#define STEP_F_KNOWN          15u   /* every bit above */
 
 /* `opts` bits of mount and mknod. */
 #define MOUNT_OPT_MKDIR              0x1u
 #define MOUNT_OPT_MKFILE             0x2u
 #define MOUNT_OPT_BIND_FD            0x4u
 #define MOUNT_OPT_TARGET_MUST_BE_DIR 0x8u
+#define MOUNT_OPT_COPYUP             0x10u
 
 #define SYNC_TOKEN_IDMAP 1
 #define SYNC_TOKEN_HOOKS 2
 #define SYNC_TOKEN_START 3
+#define SYNC_TOKEN_SECCOMP 4
 
 /*
  * Step kinds and their field signatures (s str, u u64, f fd index, v strv, U u64 array, b bytes).
@@ -100,6 +104,10 @@ enum msg_type {
 	X(RESOLVE,      36, "resolve",     "sv") \
 	X(SECCOMP,      37, "seccomp",     "ub") \
 	X(HOOK,         38, "hook",        "svvu") \
+	X(SECCOMP_LISTENER, 39, "seccompListener", "f") \
+	X(MKDIR_ALL,    40, "mkdirAll",    "su") \
+	X(IDMAP_TREE,   41, "idmapTree",   "sssuu") \
+	X(MOUNT_TREE,   42, "mountTree",   "fsuuuuu") \
 	X(READY,        50, "ready",       "") \
 	X(WAIT_START,   51, "waitStart",   "f") \
 	X(EXEC,         52, "exec",        "svvu")

@@ -57,7 +57,7 @@ test('default config: the step kinds in runc order', () => {
     'pivotRoot', 'remount', 'hostname',
     'readonly', 'readonly', 'readonly', 'readonly', 'readonly',
     'mask', 'mask', 'mask', 'mask', 'mask', 'mask', 'mask', 'mask', 'mask', 'mask',
-    'rlimit', 'noNewPrivs', 'chdir', 'capsBounding', 'user', 'umask', 'caps', 'resolve',
+    'rlimit', 'chdir', 'noNewPrivs', 'capsBounding', 'user', 'umask', 'caps', 'resolve',
     'ready', 'waitStart', 'exec',
   ]);
   assert.equal(warnings, []);
@@ -323,15 +323,42 @@ test('mount options: ro bind, rbind, rro, rshared, data, tmpfs ro', () => {
 
 test('mount options: refused and unsupported ones', () => {
   const with1 = (m: Spec['mounts']) => { const s = spec(); s.mounts = m; return s; };
-  planError(() => compile(with1([{ destination: '/x', source: '/srv', options: ['bind', 'size=1m'] }]), context()),
-    /^\/mounts\/0\/options: bind mounts cannot have any filesystem-specific options applied/);
-  planError(() => compile(with1([{ destination: '/x', source: 'tmpfs', type: 'tmpfs', options: ['tmpcopyup'] }]), context()),
-    /^\/mounts\/0\/options\/0: tmpcopyup is not supported yet/);
+  const ignored = compile(with1([{ destination: '/x', source: '/srv', options: ['bind', 'size=1m'] }]), context());
+  assert.is(mountAt(ignored.plan.steps, '/x').data, '', 'data on a bind is ignored, as runc 1.1 does');
+  assert.ok(ignored.warnings.some((w) => w.startsWith('/mounts/0/options: filesystem options on a bind mount are ignored')));
+  planError(() => compile(with1([{ destination: '/x', source: 'tmpfs', type: 'tmpfs', options: ['idmap'] }]), context()),
+    /^\/mounts\/0\/options: idmapped mounts are only supported for bind mounts/);
   planError(() => compile(with1([{ destination: '/x', source: '/srv', options: ['rbind', 'idmap'] }]), context()),
-    /^\/mounts\/0\/options\/1: idmapped mounts \(idmap\) are not supported yet/);
+    /^\/mounts\/0: an idmapped mount needs uidMappings and gidMappings/);
   planError(() => compile(with1([{ destination: '/x', source: '/missing/dir', options: ['bind'] }]), context()),
     /^\/mounts\/0\/source: bind source \/missing\/dir: stat \/missing\/dir: no such file or directory/);
   planError(() => compile(with1([{ destination: '/x', source: 'x' }]), context()), /^\/mounts\/0\/type: required/);
+});
+
+test('idmapped mounts: cloned before any namespace into the slots after the fifo, attached in place', () => {
+  const s = spec(usernsConfig);
+  s.mounts = [...s.mounts!, { destination: '/data', source: '/srv/data', options: ['rbind', 'ridmap'] }];
+  const { plan } = compile(s, context());
+  const tree = one(plan.steps, 'idmapTree');
+  assert.is(Number(tree.slot), plan.fds.length + 1, 'after the exec fifo\'s slot');
+  assert.is(plan.slots, 2);
+  assert.ok(idx(plan.steps, (x) => x === tree) < idx(plan.steps, (x) => x.kind === 'unshare'), 'before the user namespace');
+  const at = one(plan.steps, 'mountTree');
+  assert.is(at.tree, Number(tree.slot));
+  assert.ok(idx(plan.steps, (x) => x === at) > idx(plan.steps, (x) => x.kind === 'rootfsBind'));
+  assert.is(tree.uidMap, s.linux!.uidMappings!.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join(''));
+});
+
+test('process.cwd is created (mkdirAll) after pivot_root, before anything is made read-only', () => {
+  const s = spec();
+  s.process!.cwd = '/work/dir';
+  s.root!.readonly = true;
+  const { plan } = compile(s, context());
+  const mk = one(plan.steps, 'mkdirAll');
+  assert.equal([mk.path, mk.mode], ['/work/dir', 0o755n]);
+  assert.ok(idx(plan.steps, (x) => x.kind === 'pivotRoot') < idx(plan.steps, (x) => x === mk));
+  assert.ok(idx(plan.steps, (x) => x === mk) < idx(plan.steps, (x) => x.kind === 'remount' && x.path === '/'));
+  assert.is(find(compile(spec(), context()).plan.steps, 'mkdirAll').length, 0, 'not for "/"');
 });
 
 test('mounts under /proc: refused except the lxcfs allowlist; only proc on /proc', () => {
@@ -360,8 +387,11 @@ test('capabilities: above cap_last_cap → one warning and skipped; unknown → 
   s.process!.capabilities.bounding = ['CAP_KILL', 'CAP_FLY'];
   planError(() => compile(s, context()), /^\/process\/capabilities\/bounding\/1: unknown capability "CAP_FLY"/);
   delete s.process!.capabilities;
+  // no process.capabilities: everything dropped (runc's empty Capabilities), never the runtime's own sets
   const none = compile(s, context()).plan.steps;
-  assert.is(find(none, 'caps').length + find(none, 'capsBounding').length, 0);
+  assert.is(one(none, 'capsBounding').keep, 0n);
+  const n = one(none, 'caps');
+  assert.equal([n.effective, n.permitted, n.inheritable, n.ambient], [0n, 0n, 0n, 0n]);
 });
 
 test('cgroup v1: fresh hierarchies with a cgroup namespace, binds without one; links and ro remount', () => {
@@ -452,7 +482,7 @@ test('time namespace: unshared before the fork with its offsets', () => {
 test('refusals: seccomp, no mount namespace, hostname without uts, missing args, rootfsPropagation', () => {
   const s1 = spec();
   s1.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
-  planError(() => compile(s1, context()), /^\/linux\/seccomp: not supported yet$/);
+  planError(() => compile(s1, context()), /^\/linux\/seccomp: the filter was not compiled \(CompileContext\.seccomp\)$/);
   const s2 = spec();
   s2.linux!.namespaces = s2.linux!.namespaces!.filter((n) => n.type !== 'mount');
   planError(() => compile(s2, context()), /^\/linux\/namespaces: a mount namespace is required/);

@@ -39,6 +39,8 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   const linux = spec.linux ?? {};
   const proc = checkProcess(spec.process);
   refuseUnsupported(spec, warnings);
+  // SECCOMP: the filter is compiled by the caller (libseccomp, src/linux/seccomp.ts) and comes in the context
+  if (linux.seccomp && !ctx.seccomp) throw planError('/linux/seccomp: the filter was not compiled (CompileContext.seccomp)');
 
   const ns = analyzeNamespaces(linux.namespaces);
   if (!ns.has('mount')) {
@@ -63,6 +65,9 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
     consoleFd = addFd({ kind: 'consoleSocket', path: ctx.consoleSocket, what: 'console socket (receives the pty master)' });
   }
   const logFd = ctx.log ? addFd({ kind: 'log', what: '--log file' }) : -1;
+  const listenerPath = linux.seccomp?.listenerPath;
+  if (ctx.seccomp?.notify && !listenerPath) throw planError('/linux/seccomp/listenerPath: is required when a syscall uses SCMP_ACT_NOTIFY');
+  const listenerFd = ctx.seccomp?.notify ? addFd({ kind: 'seccompListener', path: listenerPath!, what: 'seccomp agent socket (receives the listener fd)' }) : -1;
   const fifoSlot = ctx.mode === 'create' ? fds.length : -1; // first slot after the passed fds
 
   // ── ids ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -94,6 +99,10 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
     // the fifo `tsrun start` opens; owned by the container's root so a user-namespaced init can open it
     emit({ kind: 'mkfifo', dir: stateDirFd, name: 'exec.fifo', mode: 0o622n, uid: owner.uid, gid: owner.gid, slot: BigInt(fifoSlot), label: `mkfifo ${ctx.stateDir}/exec.fifo` });
   }
+  // idmapped mounts are cloned and idmapped now, into the slots after the fifo's: MOUNT_ATTR_IDMAP needs
+  // CAP_SYS_ADMIN over the source's filesystem, which we lose with the first namespace we enter
+  const mounts = compileMounts(spec.mounts, ns, ctx, warnings, fds.length + (ctx.mode === 'create' ? 1 : 0), { uidMappings, gidMappings });
+  steps.push(...mounts.trees);
   const joinStep = (t: NamespaceType): Step => ({ kind: 'setns', ns: nsFd.get(t)!, nstype: ns.join.find((j) => j.type === t)!.nstype, label: `setns ${t} ${ns.join.find((j) => j.type === t)!.path}` });
   const others = ns.join.filter((j) => j.type !== 'user').map((j) => j.type);
   if (ns.userns === 'joined' && ctx.rootless) {
@@ -133,7 +142,6 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   }
   emit({ kind: 'rootfsBind', hostPath: ctx.rootfs, label: `bind rootfs ${ctx.rootfs} onto itself` }); // a mount of its own to pivot into
 
-  const mounts = compileMounts(spec.mounts, ns, ctx, warnings);
   steps.push(...mounts.steps);
   if (!mounts.devIsBind) {
     // device nodes and links after the mounts, so a tmpfs on /dev gets them (runc doSetupDev)
@@ -161,6 +169,8 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
     // after the mounts (it uses /dev/pts), before ids change (runc setupConsole)
     emit({ kind: 'console', socket: consoleFd, rows: BigInt(proc.consoleSize?.height ?? 0), cols: BigInt(proc.consoleSize?.width ?? 0), label: 'console: new pty on /dev/console, master to the console socket' });
   }
+  // runc creates a missing cwd (docker run -w), as the container's root, before anything is made read-only
+  if (cleanPath(proc.cwd) !== '/') emit({ kind: 'mkdirAll', path: proc.cwd, mode: 0o755n, label: `mkdir -p ${proc.cwd} (process.cwd)` });
   steps.push(...mounts.lateRemounts); // /dev is populated now (runc finalizeRootfs)
   if (spec.root?.readonly) emit({ kind: 'remount', path: '/', mountFlags: MS.RDONLY, label: 'remount / read-only (root.readonly)' });
   if (spec.hostname) emit({ kind: 'hostname', name: spec.hostname, label: `hostname ${JSON.stringify(spec.hostname)}` });
@@ -170,15 +180,17 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   for (const p of linux.maskedPaths ?? []) emit({ kind: 'mask', path: cleanPath(p), flags: STEP_FLAG.OK_ENOENT, label: `mask ${p}` });
   steps.push(...rlimitSteps(proc.rlimits));
   steps.push(...processAttrSteps(spec, proc, warnings));
-  if (proc.noNewPrivileges) emit({ kind: 'noNewPrivs', label: 'no_new_privs' }); // before seccomp: lets it load unprivileged
-  // SECCOMP (noNewPrivileges false): a privileged operation, so before the capabilities drop. linux.seccomp is
-  // refused in refuseUnsupported() until the seccomp compiler lands; its step goes here.
-
-  // chdir while still root (runc's first attempt; the step then checks getcwd is inside the root, CVE-2024-21626)
+  // chdir while still root (runc's first attempt; the step then checks getcwd is inside the root, CVE-2024-21626),
+  // and before any seccomp filter: a profile may deny getcwd, which the check needs (runtime-tools linux_seccomp)
   emit({ kind: 'chdir', path: proc.cwd, label: `chdir ${proc.cwd}` });
-  const caps = proc.capabilities ? capSets(proc.capabilities, ctx.lastCap, warnings) : undefined;
-  // no process.capabilities: runc leaves the capability sets alone (a non-root user loses them at setuid)
-  if (caps) emit({ kind: 'capsBounding', keep: caps.bounding, label: `caps bounding = ${capList(caps.bounding)}` }); // while we still hold CAP_SETPCAP
+  if (proc.noNewPrivileges) emit({ kind: 'noNewPrivs', label: 'no_new_privs' }); // before seccomp: lets it load unprivileged
+  // SECCOMP (noNewPrivileges false): a privileged operation, so before the capabilities drop
+  if (!proc.noNewPrivileges) steps.push(...seccompSteps(spec, ctx, listenerFd));
+
+  // no process.capabilities: every set empty, as runc (finalizeNamespace uses an empty Capabilities): a config
+  // that says nothing must not hand the container the runtime's own capabilities
+  const caps = capSets(proc.capabilities ?? {}, ctx.lastCap, warnings);
+  emit({ kind: 'capsBounding', keep: caps.bounding, label: `caps bounding = ${capList(caps.bounding)}` }); // while we still hold CAP_SETPCAP
   // stdio must belong to the user before we lose the right to chown it (runc fixStdioPermissions, which keeps
   // the group; the executor refuses (gid_t)-1, so the process's gid is given)
   if (uid !== 0n) emit({ kind: 'fixStdio', uid, gid, label: `chown stdio to ${uid}:${gid}` });
@@ -187,12 +199,10 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   emit({ kind: 'user', uid, gid, groups, ...(skipGroups ? { flags: STEP_FLAG.SKIP_SETGROUPS } : {}), label: `user uid ${uid} gid ${gid} groups [${groups.join(' ')}]` });
   const umask = user.umask ?? 0o022;
   emit({ kind: 'umask', mask: BigInt(umask), label: `umask ${umask.toString(8).padStart(4, '0')}` });
-  if (caps) {
-    emit({
-      kind: 'caps', effective: caps.effective, permitted: caps.permitted, inheritable: caps.inheritable, ambient: caps.ambient,
-      label: `caps effective ${capList(caps.effective)} · permitted ${capList(caps.permitted)} · inheritable ${capList(caps.inheritable)} · ambient ${capList(caps.ambient)}`,
-    });
-  }
+  emit({
+    kind: 'caps', effective: caps.effective, permitted: caps.permitted, inheritable: caps.inheritable, ambient: caps.ambient,
+    label: `caps effective ${capList(caps.effective)} · permitted ${capList(caps.permitted)} · inheritable ${capList(caps.inheritable)} · ambient ${capList(caps.ambient)}`,
+  });
   if (ctx.foreground) emit({ kind: 'pdeathsig', signal: SIGKILL, label: 'pdeathsig SIGKILL (again: changing ids cleared it)' });
 
   const listen = ctx.listenFds > 0 ? [`LISTEN_FDS=${ctx.listenFds}`, 'LISTEN_PID=1'] : [];
@@ -201,7 +211,8 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   const name = proc.args![0]!;
   // as the final user, with its capabilities; a missing program fails create, not start (runc LookPath)
   emit({ kind: 'resolve', name, searchPath: name.includes('/') ? [] : searchPath(envp), label: `resolve ${JSON.stringify(name)}${name.includes('/') ? '' : ' in PATH'}` });
-  // SECCOMP (noNewPrivileges true): as close to execve as possible; its step goes here.
+  // SECCOMP (noNewPrivileges true): as close to execve as possible (runc); the fifo open and write still follow
+  if (proc.noNewPrivileges) steps.push(...seccompSteps(spec, ctx, listenerFd));
 
   if (ctx.mode === 'create') {
     emit({ kind: 'ready', label: 'ready: the host writes the pidfile and state; tsrun create exits' });
@@ -213,7 +224,18 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   const keepFds = 3 + ctx.listenFds + ctx.preserveFds;
   emit({ kind: 'exec', path: '', argv: proc.args!, envp, keepFds: BigInt(keepFds), label: `exec ${proc.args!.map(shellQuote).join(' ')}` });
 
-  return { plan: { fds, slots: ctx.mode === 'create' ? 1 : 0, steps }, warnings, hookPhases: { hostBeforeResume } };
+  return { plan: { fds, slots: (ctx.mode === 'create' ? 1 : 0) + mounts.trees.length, steps }, warnings, hookPhases: { hostBeforeResume } };
+}
+
+/** linux.seccomp, compiled by the caller: [seccompListener (NOTIFY)], seccomp. */
+function seccompSteps(spec: Spec, ctx: CompileContext, listenerFd: number): Step[] {
+  const sc = ctx.seccomp;
+  if (!spec.linux?.seccomp || !sc) return [];
+  const out: Step[] = [];
+  // the agent's message carries the init's host pid, known only now: fetched before the filter exists
+  if (sc.notify) out.push({ kind: 'seccompListener', socket: listenerFd, label: `seccomp listener: ask the host for the agent's message (to ${spec.linux.seccomp.listenerPath})` });
+  out.push({ kind: 'seccomp', filterFlags: sc.flags, program: sc.program, label: `seccomp filter (${sc.program.length / 8} BPF instructions, default ${spec.linux.seccomp.defaultAction}${sc.notify ? ', listener fd to the agent' : ''})` });
+  return out;
 }
 
 /** runc's validateProcessSpec wording. */
@@ -228,8 +250,6 @@ function checkProcess(p: Process | undefined): Process {
 /** Config tsrun cannot honour yet: refused (or warned about, when runc ignores it too) rather than dropped. */
 function refuseUnsupported(spec: Spec, warnings: string[]): void {
   const linux = spec.linux ?? {};
-  // SECCOMP: the linux.seccomp compiler is a later issue; until then a config asking for a filter is refused.
-  if (linux.seccomp) throw planError('/linux/seccomp: not supported yet', 'remove linux.seccomp (e.g. docker run --security-opt seccomp=unconfined)');
   if (spec.process?.apparmorProfile) throw planError('/process/apparmorProfile: AppArmor is not supported yet');
   if (spec.process?.selinuxLabel) throw planError('/process/selinuxLabel: SELinux is not supported yet');
   if (linux.netDevices && Object.keys(linux.netDevices).length) throw planError('/linux/netDevices: not supported yet');
@@ -310,6 +330,8 @@ function hookStep(h: Hook, phase: 'createContainer' | 'startContainer', i: numbe
   if (h.timeout !== undefined && timeout === 0n) throw planError(`${ptr}/timeout: must be greater than zero`);
   return {
     kind: 'hook', path: path.normalize(h.path), argv: h.args?.length ? h.args : [h.path], envp: h.env ?? defaultEnv ?? [], timeout,
+    // The parent's RESUME carries two states: "creating" for createContainer, then "created" for startContainer (runc).
+    ...(phase === 'startContainer' ? { flags: STEP_FLAG.SECOND_STATE } : {}),
     label: `${phase} hook ${h.path}${timeout ? ` (timeout ${timeout}s)` : ''}`,
   };
 }

@@ -83,6 +83,12 @@ export interface CompileContext {
   rootfsMountPoint?: string;
   /** HOME for the process when process.env has none: the caller may look it up in the rootfs's /etc/passwd. */
   homeDir?: (uid: number) => string | undefined;
+  /**
+   * linux.seccomp compiled by the caller (libseccomp, src/linux/seccomp.ts): the BPF program (struct sock_filter[])
+   * and the seccomp(2) flags; notify: a rule uses SCMP_ACT_NOTIFY (the listener fd goes to listenerPath).
+   * Required when the config has linux.seccomp.
+   */
+  seccomp?: { program: Uint8Array; flags: bigint; notify?: boolean };
 }
 
 export interface Compiled {

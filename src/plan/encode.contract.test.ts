@@ -72,6 +72,7 @@ function sample(kind: StepKind, i: number, nfds: number, slots: number): Step {
   });
   const fix: Partial<Record<StepKind, Record<string, unknown>>> = {
     fork: { mode: BigInt(i % 3) }, logTo: { format: BigInt(i % 2) }, sync: { token: 3n }, mkfifo: { slot: BigInt(nfds) },
+    idmapTree: { slot: BigInt(nfds) },
     user: { flags: STEP_FLAG.SKIP_SETGROUPS }, exec: { keepFds: BigInt(i % 5) }, mask: { flags: STEP_FLAG.OK_ENOENT },
   };
   return { ...s, ...fix[kind] } as unknown as Step;

@@ -143,6 +143,7 @@ function encodeStep(w: Writer, c: Ctx): void {
   const flags = s.flags ?? 0;
   if (!Number.isInteger(flags) || flags < 0 || flags > 0xffff || flags & ~KNOWN_FLAGS) fail(c, 'flags', `unknown bits in ${flags}`);
   if (flags & STEP_FLAG.SKIP_SETGROUPS && s.kind !== 'user') fail(c, 'flags', 'SKIP_SETGROUPS is for `user` only');
+  if (flags & STEP_FLAG.NO_DEV_CONSOLE && s.kind !== 'console') fail(c, 'flags', 'NO_DEV_CONSOLE is for `console` only');
   w.u16(code);
   w.u16(flags);
   const lenAt = w.n;

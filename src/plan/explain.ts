@@ -69,6 +69,7 @@ function fdText(f: Plan['fds'][number]): string {
   switch (f.kind) {
     case 'path': return `${f.path} (${f.flags === 'dir' ? 'O_PATH directory' : f.flags === 'read' ? 'O_RDONLY' : 'O_WRONLY'}) · ${f.what}`;
     case 'consoleSocket': return `${f.path} (connected unix socket) · ${f.what}`;
+    case 'seccompListener': return `${f.path} (connected unix socket) · ${f.what}`;
     case 'log': return f.what;
   }
 }
@@ -159,6 +160,7 @@ function hostAt(s: Step, spec: Spec, ctx: CompileContext): string[] {
     if (s.token === SYNC_TOKEN.start) return ['write the pidfile and state (running); RESUME; then poststart hooks'];
   }
   if (s.kind === 'fork') return ['learns the init\'s host pid (FORKED)'];
+  if (s.kind === 'seccompListener') return ['RESUME with the container process state for the agent (pid, state, metadata)'];
   if (s.kind === 'ready') return [`write the pidfile and state.json (created); ${ctx.mode === 'create' ? '`tsrun create` exits' : ''}`];
   return [];
 }

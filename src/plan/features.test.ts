@@ -13,10 +13,10 @@ test('shape and truthfulness', () => {
   assert.equal(f.linux!.cgroup, { v1: false, v2: true, systemd: false, systemdUser: false, rdma: false });
   // nothing compile refuses may be claimed
   assert.equal(f.linux!.seccomp, { enabled: false });
-  assert.equal(f.linux!.mountExtensions, { idmap: { enabled: false } });
+  assert.equal(f.linux!.mountExtensions, { idmap: { enabled: true } });
   assert.equal(f.linux!.apparmor, { enabled: false });
   assert.equal(f.linux!.selinux, { enabled: false });
-  for (const no of ['idmap', 'ridmap', 'tmpcopyup']) assert.not.ok(f.mountOptions!.includes(no), no);
+  for (const yes of ['idmap', 'ridmap', 'tmpcopyup']) assert.ok(f.mountOptions!.includes(yes), yes);
   assert.ok(f.mountOptions!.includes('rro'));
   assert.is(f.annotations, undefined);
   assert.equal(features({ cgroup: { v1: true, v2: true, systemd: true }, version: '0.1.0' }).annotations, { 'io.github.tsrun.version': '0.1.0' });

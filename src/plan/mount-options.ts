@@ -13,6 +13,8 @@ export type MountOption =
   | { kind: 'propagation'; flag: bigint }
   /** A recursive mount_setattr(2) attribute (bind mounts only, as in runc). */
   | { kind: 'attr'; attr: bigint; clear?: true }
+  /** A runtime extension: tmpcopyup (tmpfs), idmap / ridmap (bind mounts; mounts.ts builds the steps). */
+  | { kind: 'ext'; ext: 'tmpcopyup' | 'idmap' | 'ridmap' }
   /** Recognised, but tsrun cannot do it yet: compile refuses the config with `reason`. */
   | { kind: 'unsupported'; reason: string };
 
@@ -80,9 +82,9 @@ export const MOUNT_OPTIONS: Readonly<Record<string, MountOption>> = {
   rnosymfollow: { kind: 'attr', attr: MOUNT_ATTR.NOSYMFOLLOW },
   rsymfollow: { kind: 'attr', attr: MOUNT_ATTR.NOSYMFOLLOW, clear: true },
   // extensions
-  tmpcopyup: { kind: 'unsupported', reason: 'tmpcopyup is not supported yet' },
-  idmap: { kind: 'unsupported', reason: 'idmapped mounts (idmap) are not supported yet' },
-  ridmap: { kind: 'unsupported', reason: 'idmapped mounts (ridmap) are not supported yet' },
+  tmpcopyup: { kind: 'ext', ext: 'tmpcopyup' },
+  idmap: { kind: 'ext', ext: 'idmap' },
+  ridmap: { kind: 'ext', ext: 'ridmap' },
 };
 
 /** The options `features` reports: everything compile() accepts, sorted (runc sorts too). */
@@ -104,6 +106,10 @@ export interface ParsedMountOptions {
   attrClr: bigint;
   /** Filesystem data options, in order. */
   data: string[];
+  /** tmpcopyup was given. */
+  copyup: boolean;
+  /** idmap or ridmap was given (the last one wins). */
+  idmap?: 'idmap' | 'ridmap';
 }
 
 /**
@@ -112,7 +118,7 @@ export interface ParsedMountOptions {
  * mount_setattr(2) requires. `pointer` is the JSON pointer of the options array, for errors.
  */
 export function parseMountOptions(options: readonly string[] | undefined, pointer: string): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0n, cleared: 0n, propagation: [], attrSet: 0n, attrClr: 0n, data: [] };
+  const out: ParsedMountOptions = { flags: 0n, cleared: 0n, propagation: [], attrSet: 0n, attrClr: 0n, data: [], copyup: false };
   (options ?? []).forEach((name, i) => {
     const o = Object.hasOwn(MOUNT_OPTIONS, name) ? MOUNT_OPTIONS[name] : undefined;
     if (!o) {
@@ -141,6 +147,10 @@ export function parseMountOptions(options: readonly string[] | undefined, pointe
           out.attrClr &= ~o.attr;
         }
         if ((o.attr & MOUNT_ATTR._ATIME) === o.attr) out.attrClr |= MOUNT_ATTR._ATIME;
+        return;
+      case 'ext':
+        if (o.ext === 'tmpcopyup') out.copyup = true;
+        else out.idmap = o.ext;
         return;
       case 'unsupported':
         throw new TsrunError('ERR_TSRUN_PLAN', `${pointer}/${i}: ${o.reason}`, {

@@ -73,7 +73,37 @@ test('proc allowlist and destinations', () => {
   assert.throws(() => run([{ destination: 'rel', source: 'tmpfs', type: 'tmpfs' }]), /^\/mounts\/0\/destination: must be an absolute path/);
   assert.throws(() => run([{ destination: '/x', source: '/gone', options: ['bind'] }]), /no such file or directory/);
   assert.throws(() => run([{ destination: '/x', options: ['bind'] }]), /^\/mounts\/0\/source: a bind mount needs a source/);
-  assert.throws(() => run([{ destination: '/x', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), /idmapped mounts/);
+  assert.throws(() => run([{ destination: '/x', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), /uidMappings and gidMappings must be given together/);
+  assert.throws(() => run([{ destination: '/x', source: 'tmpfs', type: 'tmpfs', options: ['idmap'] }]), /idmapped mounts are only supported for bind mounts/);
+  assert.throws(() => run([{ destination: '/x', source: '/srv', options: ['rbind', 'idmap'] }]), /an idmapped mount needs uidMappings and gidMappings/);
+});
+
+test('idmap / ridmap: an idmapTree step into a slot, and a mountTree step in place of the bind', () => {
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const r = compileMounts([
+    { destination: '/a', source: '/srv', options: ['bind', 'idmap', 'ro'], uidMappings: map, gidMappings: [{ containerID: 0, hostID: 200000, size: 10 }] },
+    { destination: '/b.txt', source: '/f.txt', options: ['rbind', 'ridmap'] },
+  ], ns, ctx, [], 5, { uidMappings: map, gidMappings: map });
+  assert.equal(r.trees.map((t) => t.kind), ['idmapTree', 'idmapTree']);
+  const [t0, t1] = r.trees as Extract<Step, { kind: 'idmapTree' }>[];
+  assert.equal([t0!.source, t0!.uidMap, t0!.gidMap, t0!.recursive, t0!.slot], ['/srv', '0 100000 65536\n', '0 200000 10\n', 0n, 5n]);
+  assert.equal([t1!.recursive, t1!.slot, t1!.gidMap], [3n, 6n, '0 100000 65536\n']);
+  const [m0t, m1t] = r.steps as Extract<Step, { kind: 'mountTree' }>[];
+  assert.equal([m0t!.kind, m0t!.tree, m0t!.target, m0t!.opts, m0t!.remountFlags], ['mountTree', 5, '/a', MOUNT_OPT.MKDIR, MS.RDONLY | MS.BIND | MS.REMOUNT]);
+  assert.equal([m1t!.tree, m1t!.opts], [6, MOUNT_OPT.MKFILE]);
+});
+
+test('tmpcopyup: COPYUP on tmpfs; ignored with a warning elsewhere', () => {
+  const w: string[] = [];
+  const r = run([{ destination: '/t', source: 'tmpfs', type: 'tmpfs', options: ['tmpcopyup'] }, { destination: '/b', source: '/srv', options: ['bind', 'tmpcopyup'] }], w);
+  assert.is((r.steps[0] as Extract<Step, { kind: 'mount' }>).opts, MOUNT_OPT.MKDIR | MOUNT_OPT.COPYUP);
+  assert.is((r.steps[1] as Extract<Step, { kind: 'mount' }>).opts & MOUNT_OPT.COPYUP, 0n);
+  assert.is(w.length, 1);
+});
+
+test('"atime" on a bind asks for relatime explicitly (a remount keeps the atime mode otherwise)', () => {
+  assert.is(m0(run([{ destination: '/x', source: '/srv', options: ['bind', 'atime'] }])).remountFlags, MS.RELATIME | MS.BIND | MS.REMOUNT);
+  assert.is(m0(run([{ destination: '/x', source: '/srv', options: ['bind', 'atime', 'strictatime'] }])).remountFlags, MS.STRICTATIME | MS.BIND | MS.REMOUNT);
 });
 
 test('cgroup with no hierarchy on the host is an error', () => {

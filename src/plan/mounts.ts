@@ -12,6 +12,10 @@
  * - Nothing under /proc but runc's allowlist, and on /proc only procfs (security.md D3; runc checkProcMount):
  *   checked here lexically, and again by the executor on the resolved target.
  * - type "cgroup": see cgroupMount().
+ * - tmpcopyup (tmpfs): the executor copies what the target held into the new tmpfs (MOUNT_OPT.COPYUP).
+ * - idmap / ridmap, or uidMappings/gidMappings on a bind mount: an `idmapTree` step, emitted by compile() before
+ *   any namespace is entered (MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's filesystem), clones the source
+ *   into an fd slot and idmaps it; a `mountTree` step attaches it where the bind would have gone.
  */
 import { posix as path } from 'node:path';
 import { TsrunError } from '../errors.js';
@@ -23,6 +27,7 @@ import type { NsSetup } from './namespaces.js';
 import { MOUNT_OPT, type Step } from './steps.js';
 
 type MountStep = Extract<Step, { kind: 'mount' }>;
+type IDMapping = { containerID: number; hostID: number; size: number };
 
 const planError = (message: string, hint?: string) =>
   new TsrunError('ERR_TSRUN_PLAN', message, hint ? { hint } : {});
@@ -49,6 +54,8 @@ export interface MountsResult {
   devIsBind: boolean;
   /** A fresh filesystem (tmpfs, devtmpfs …) is mounted on /dev: nothing in the image's /dev is in the way. */
   devIsFresh: boolean;
+  /** idmapTree steps, one per idmapped mount, filling fd slots firstSlot, firstSlot+1 …: compile() emits them first. */
+  trees: Step[];
 }
 
 export function compileMounts(
@@ -56,8 +63,12 @@ export function compileMounts(
   ns: NsSetup,
   ctx: CompileContext,
   warnings: string[],
+  /** The fd slot the first idmapped tree goes to (compile() knows the table's layout). */
+  firstSlot = 0,
+  /** linux.uidMappings / gidMappings: what an "idmap" mount without mappings of its own uses. */
+  userns?: { uidMappings?: readonly IDMapping[]; gidMappings?: readonly IDMapping[] },
 ): MountsResult {
-  const res: MountsResult = { steps: [], lateRemounts: [], devIsBind: false, devIsFresh: false };
+  const res: MountsResult = { steps: [], lateRemounts: [], devIsBind: false, devIsFresh: false, trees: [] };
   (mounts ?? []).forEach((m, i) => {
     const ptr = `/mounts/${i}`;
     if (typeof m.destination !== 'string' || !m.destination.startsWith('/')) {
@@ -65,12 +76,12 @@ export function compileMounts(
     }
     const dest = cleanPath(m.destination);
     if (dest === '/') throw planError(`${ptr}/destination: cannot mount on top of the container's root`);
-    if (m.uidMappings || m.gidMappings) {
-      throw planError(`${ptr}: idmapped mounts (uidMappings/gidMappings) are not supported yet`);
-    }
     const o = parseMountOptions(m.options, `${ptr}/options`);
     const type = m.type ?? '';
     const bind = (o.flags & MS.BIND) !== 0n || type === 'bind';
+    const idmapped = !!(o.idmap || m.uidMappings || m.gidMappings);
+    if (idmapped && !bind) throw planError(`${ptr}/options: idmapped mounts are only supported for bind mounts`);
+    if (o.copyup && type !== 'tmpfs') warnings.push(`${ptr}/options: tmpcopyup applies to tmpfs mounts only; ignored for ${type || 'a bind mount'}`);
     if (bind) o.flags |= MS.BIND; // type "bind" without a bind option still means a bind (as crun reads it)
     if (o.propagation.length > 1 && new Set(o.propagation).size > 1) {
       warnings.push(`${ptr}/options: several propagation options; only the last one (${propagationName(o.propagation.at(-1)!)}) is applied`);
@@ -80,6 +91,18 @@ export function compileMounts(
     if (bind && o.flags & MS.REMOUNT) {
       // "bind,remount" is `mount --bind -o remount,…`: change the flags of what is already mounted there (runc)
       res.steps.push({ kind: 'remount', path: dest, mountFlags: o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT), label: `remount ${dest} (${optionNames(o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT)) || 'no flags'})` });
+      return;
+    }
+    if (bind && o.data.length) {
+      // runc 1.1 passes them to mount(2), which ignores data for MS_BIND; runtime-tools' "mounts" test sends mode=, size=
+      warnings.push(`${ptr}/options: filesystem options on a bind mount are ignored (as runc): ${o.data.join(',')}`);
+    }
+    if (bind && idmapped) {
+      const slot = firstSlot + res.trees.length;
+      const [tree, mount] = idmapMount(m, o, dest, ptr, ctx, slot, userns);
+      res.trees.push(tree);
+      res.steps.push(mount);
+      if (dest === '/dev') res.devIsBind = true;
       return;
     }
     if (bind) {
@@ -99,11 +122,12 @@ export function compileMounts(
     const delayRo = (type === 'tmpfs' || dest === '/dev') && (o.flags & MS.RDONLY) !== 0n;
     const mountFlags = delayRo ? o.flags & ~MS.RDONLY : o.flags;
     const special = type === 'proc' || type === 'sysfs';
+    const copyup = o.copyup && type === 'tmpfs';
     res.steps.push(mountStep({
       source: m.source ?? type, target: dest, fstype: type, mountFlags, data: o.data.join(','),
-      opts: MOUNT_OPT.MKDIR | (special ? MOUNT_OPT.TARGET_MUST_BE_DIR : 0n),
+      opts: MOUNT_OPT.MKDIR | (special ? MOUNT_OPT.TARGET_MUST_BE_DIR : 0n) | (copyup ? MOUNT_OPT.COPYUP : 0n),
       propagation: o.propagation.at(-1) ?? 0n,
-      label: `mount ${type} on ${dest}`,
+      label: `mount ${type} on ${dest}${copyup ? ' (tmpcopyup: with a copy of what was there)' : ''}`,
     }));
     if (delayRo) {
       res.lateRemounts.push({
@@ -151,16 +175,16 @@ function targetOpts(hostSrc: string, m: Mount, ptr: string, ctx: CompileContext)
 
 /** The MS_REMOUNT|MS_BIND flags a bind needs after the first MS_BIND, or 0 (runc mountToRootfs "bind"). */
 function bindRemountFlags(o: ParsedMountOptions): bigint {
-  const other = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  let other = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
   if (other === 0n && o.cleared === 0n) return 0n;
+  // A remount without any atime flag keeps the mount's atime mode (the kernel's rule), so "atime" alone could
+  // never clear a source's noatime: ask for the default, relatime, explicitly.
+  if (o.cleared & MS.NOATIME && !(other & (MS.NOATIME | MS.RELATIME | MS.STRICTATIME))) other |= MS.RELATIME;
   // Always non-zero (MS_BIND|MS_REMOUNT are included), so "rw" alone — clearing MS_RDONLY — still remounts.
   return other | MS.BIND | MS.REMOUNT;
 }
 
 function bindMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext): MountStep {
-  if (o.data.length) {
-    throw planError(`${ptr}/options: bind mounts cannot have any filesystem-specific options applied`, `got ${o.data.map((d) => JSON.stringify(d)).join(', ')}`);
-  }
   const hostSrc = bindSource(m, ptr, ctx);
   const rec = (o.flags & MS.REC) !== 0n;
   const opts = optionNames(o.flags & ~(MS.BIND | MS.REC));
@@ -172,6 +196,48 @@ function bindMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, c
     attrSet: o.attrSet, attrClr: o.attrClr,
     label: `${rec ? 'rbind' : 'bind'} ${hostSrc} on ${dest}${opts ? ` (${opts})` : ''}`,
   });
+}
+
+/** uid_map / gid_map text ("containerID hostID size" lines), checked like the container's own mappings. */
+function mapText(maps: readonly IDMapping[], ptr: string): string {
+  return maps.map((x, i) => {
+    for (const k of ['containerID', 'hostID', 'size'] as const) {
+      if (!Number.isInteger(x[k]) || x[k] < 0 || x[k] > 0xffffffff || (k === 'size' && x[k] === 0)) {
+        throw planError(`${ptr}/${i}/${k}: invalid id mapping value ${JSON.stringify(x[k])}`);
+      }
+    }
+    return `${x.containerID} ${x.hostID} ${x.size}\n`;
+  }).join('');
+}
+
+/**
+ * An idmapped bind (runtime-spec "idmap"/"ridmap", runc 1.2): the mount's own uidMappings/gidMappings, else the
+ * container's (linux.uidMappings/gidMappings). rbind clones the submounts too; ridmap idmaps them too.
+ */
+function idmapMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext, slot: number,
+  userns: { uidMappings?: readonly IDMapping[]; gidMappings?: readonly IDMapping[] } | undefined): [Step, Step] {
+  if (!!m.uidMappings !== !!m.gidMappings) throw planError(`${ptr}: uidMappings and gidMappings must be given together`);
+  const own = !!m.uidMappings;
+  const uids = m.uidMappings ?? userns?.uidMappings;
+  const gids = m.gidMappings ?? userns?.gidMappings;
+  if (!uids?.length || !gids?.length) {
+    throw planError(`${ptr}: an idmapped mount needs uidMappings and gidMappings, on the mount or in linux (with a user namespace)`);
+  }
+  const uidMap = mapText(uids, own ? `${ptr}/uidMappings` : '/linux/uidMappings');
+  const gidMap = mapText(gids, own ? `${ptr}/gidMappings` : '/linux/gidMappings');
+  const hostSrc = bindSource(m, ptr, ctx);
+  const rec = (o.flags & MS.REC) !== 0n;
+  const recursive = (rec ? 1n : 0n) | (o.idmap === 'ridmap' ? 2n : 0n);
+  const opts = optionNames(o.flags & ~(MS.BIND | MS.REC));
+  const what = o.idmap ?? 'idmap';
+  return [{
+    kind: 'idmapTree', source: hostSrc, uidMap, gidMap, recursive, slot: BigInt(slot),
+    label: `clone ${hostSrc}${rec ? ' with its submounts' : ''}, ${what}ped (uid ${uidMap.trim().replaceAll('\n', ', ')}; gid ${gidMap.trim().replaceAll('\n', ', ')})`,
+  }, {
+    kind: 'mountTree', tree: slot, target: dest, opts: targetOpts(hostSrc, m, ptr, ctx),
+    remountFlags: bindRemountFlags(o), propagation: o.propagation.at(-1) ?? 0n, attrSet: o.attrSet, attrClr: o.attrClr,
+    label: `attach the ${what}ped ${hostSrc} on ${dest}${opts ? ` (${opts})` : ''}`,
+  }];
 }
 
 /**

@@ -76,14 +76,18 @@ test('versions, limits, flags, mount opts, sync tokens', () => {
   assert.is(cConst('STRV_MAX'), STRV_MAX);
   assert.is(cConst('STEP_F_OK_ENOENT'), STEP_FLAG.OK_ENOENT);
   assert.is(cConst('STEP_F_SKIP_SETGROUPS'), STEP_FLAG.SKIP_SETGROUPS);
+  assert.is(cConst('STEP_F_NO_DEV_CONSOLE'), STEP_FLAG.NO_DEV_CONSOLE);
+  assert.is(cConst('STEP_F_SECOND_STATE'), STEP_FLAG.SECOND_STATE);
   assert.is(cConst('STEP_F_KNOWN'), Object.values(STEP_FLAG).reduce((a, b) => a | b, 0));
   assert.is(cConst('MOUNT_OPT_MKDIR'), Number(MOUNT_OPT.MKDIR));
   assert.is(cConst('MOUNT_OPT_MKFILE'), Number(MOUNT_OPT.MKFILE));
   assert.is(cConst('MOUNT_OPT_BIND_FD'), Number(MOUNT_OPT.BIND_FD));
   assert.is(cConst('MOUNT_OPT_TARGET_MUST_BE_DIR'), Number(MOUNT_OPT.TARGET_MUST_BE_DIR));
+  assert.is(cConst('MOUNT_OPT_COPYUP'), Number(MOUNT_OPT.COPYUP));
   assert.is(cConst('SYNC_TOKEN_IDMAP'), Number(SYNC_TOKEN.idmap));
   assert.is(cConst('SYNC_TOKEN_HOOKS'), Number(SYNC_TOKEN.hooks));
   assert.is(cConst('SYNC_TOKEN_START'), Number(SYNC_TOKEN.start));
+  assert.is(cConst('SYNC_TOKEN_SECCOMP'), Number(SYNC_TOKEN.seccomp));
 });
 
 test.run();

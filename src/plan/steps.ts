@@ -30,6 +30,10 @@ export const STEP_FLAG = {
   OK_ENOENT: 1 << 0,
   /** `user`: do not call setgroups() (a user namespace whose setgroups is "deny"). */
   SKIP_SETGROUPS: 1 << 1,
+  /** `console` (exec): the pty comes from the joined root's /dev/pts; /dev/console (the init's) is left alone. */
+  NO_DEV_CONSOLE: 1 << 2,
+  /** `hook`: feed the part of the last RESUME payload after its first NUL (startContainer's state). */
+  SECOND_STATE: 1 << 3,
 } as const;
 
 type S<K extends string, F> = { kind: K; label: string; flags?: number } & F;
@@ -75,6 +79,19 @@ export type Step =
       source: string; target: string; fstype: string; mountFlags: bigint; data: string;
       opts: bigint; remountFlags: bigint; propagation: bigint; attrSet: bigint; attrClr: bigint;
     }>
+  /**
+   * Before any namespace is entered (it needs CAP_SYS_ADMIN over the source's filesystem): open_tree(source,
+   * OPEN_TREE_CLONE [| AT_RECURSIVE when bit 0 of recursive is set: rbind]) and make the detached tree idmapped
+   * (mount_setattr MOUNT_ATTR_IDMAP [| AT_RECURSIVE when bit 1 is set: ridmap]) with a user namespace a helper child
+   * unshares and the executor maps from uidMap/gidMap (uid_map text: "containerID hostID size\n"…); the tree goes
+   * into fd slot `slot` for a later `mountTree`.
+   */
+  | S<'idmapTree', { source: string; uidMap: string; gidMap: string; recursive: bigint; slot: bigint }>
+  /**
+   * Attach a detached tree (an fd slot filled by idmapTree) at target with move_mount; the rest as for `mount`
+   * (target resolution and creation by opts, then remountFlags, propagation, attrSet/attrClr).
+   */
+  | S<'mountTree', { tree: FdRef; target: string; opts: bigint; remountFlags: bigint; propagation: bigint; attrSet: bigint; attrClr: bigint }>
   /** mknodat in the root (mode includes S_IFCHR/S_IFBLK/S_IFIFO), then fchown. MOUNT_OPT.BIND_FD: bind the host node instead. */
   | S<'mknod', { path: string; mode: bigint; dev: bigint; uid: bigint; gid: bigint; opts: bigint }>
   /** symlinkat(linkTarget, root, path). An existing entry at path is an error unless OK_ENOENT semantics say otherwise. */
@@ -119,6 +136,11 @@ export type Step =
   | S<'user', { uid: bigint; gid: bigint; groups: bigint[] }>
   /** capset(effective, permitted, inheritable), then raise each ambient bit; clears PR_SET_KEEPCAPS. */
   | S<'caps', { effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }>
+  /**
+   * Create path and its missing parents inside the root (each new directory with mode, owned by the caller),
+   * following symlinks inside the root; an existing directory is fine. process.cwd, as runc creates it.
+   */
+  | S<'mkdirAll', { path: string; mode: bigint }>
   /** chdir(path) inside the root, then getcwd() must return a path starting with "/" (CVE-2024-21626). */
   | S<'chdir', { path: string }>
   /** fchown fds 0–2 to uid:gid unless they are /dev/null or already owned (runc fixStdioPermissions). */
@@ -129,8 +151,18 @@ export type Step =
    * Fails at create time so callers get runc's 127/126 wording (kind tells TypeScript which sentence to use).
    */
   | S<'resolve', { name: string; searchPath: string[] }>
-  /** seccomp(SECCOMP_SET_MODE_FILTER, flags, program) — program is a sock_filter array (8 bytes per insn). */
+  /**
+   * seccomp(SECCOMP_SET_MODE_FILTER, flags, program) — program is a sock_filter array (8 bytes per insn). With
+   * SECCOMP_FILTER_FLAG_NEW_LISTENER the returned listener fd is sent over the socket of the preceding
+   * `seccompListener` step (SCM_RIGHTS, with the message that step received), then both are closed.
+   */
   | S<'seccomp', { filterFlags: bigint; program: Uint8Array }>
+  /**
+   * Prepares SCMP_ACT_NOTIFY (right before `seccomp`): sends SYNC {step, token seccomp} and keeps the RESUME
+   * payload (runc's container process state JSON for the agent) apart from the hooks' state; `socket` is the
+   * connection to linux.seccomp.listenerPath. Reading it here, before the filter exists, means no read(2) after.
+   */
+  | S<'seccompListener', { socket: FdRef }>
   /** fork + execve(path, argv, envp) with the last RESUME payload (state JSON) on stdin; kill after timeout s (0 = none). */
   | S<'hook', { path: string; argv: string[]; envp: string[]; timeout: bigint }>
   // ── end of setup ──────────────────────────────────────────────────────────────────────────────────────────
@@ -153,7 +185,8 @@ export const STEP_CODE = {
   remount: 18, console: 19,
   hostname: 20, domainname: 21, sysctl: 22, rlimit: 23, oomScoreAdj: 24, personality: 25, scheduler: 26,
   ioPriority: 27, cpuAffinity: 28, umask: 29, noNewPrivs: 30, capsBounding: 31, user: 32, caps: 33, chdir: 34,
-  fixStdio: 35, resolve: 36, seccomp: 37, hook: 38,
+  fixStdio: 35, resolve: 36, seccomp: 37, hook: 38, seccompListener: 39,
+  mkdirAll: 40, idmapTree: 41, mountTree: 42,
   ready: 50, waitStart: 51, exec: 52,
 } as const satisfies Record<StepKind, number>;
 
@@ -198,9 +231,13 @@ export const STEP_FIELDS = {
   user: [['uid', 'u'], ['gid', 'u'], ['groups', 'U']],
   caps: [['effective', 'u'], ['permitted', 'u'], ['inheritable', 'u'], ['ambient', 'u']],
   chdir: [['path', 's']],
+  mkdirAll: [['path', 's'], ['mode', 'u']],
+  idmapTree: [['source', 's'], ['uidMap', 's'], ['gidMap', 's'], ['recursive', 'u'], ['slot', 'u']],
+  mountTree: [['tree', 'f'], ['target', 's'], ['opts', 'u'], ['remountFlags', 'u'], ['propagation', 'u'], ['attrSet', 'u'], ['attrClr', 'u']],
   fixStdio: [['uid', 'u'], ['gid', 'u']],
   resolve: [['name', 's'], ['searchPath', 'v']],
   seccomp: [['filterFlags', 'u'], ['program', 'b']],
+  seccompListener: [['socket', 'f']],
   hook: [['path', 's'], ['argv', 'v'], ['envp', 'v'], ['timeout', 'u']],
   ready: [],
   waitStart: [['fifo', 'f']],
@@ -220,9 +257,11 @@ export const MOUNT_OPT = {
   BIND_FD: 1n << 2n,
   /** Refuse when the resolved target is not a real directory on a real mount (proc, sysfs: CVE-2019-19921). */
   TARGET_MUST_BE_DIR: 1n << 3n,
+  /** tmpfs "tmpcopyup": copy what the target directory held (files, directories, links, nodes; mode, owner, times) into the new mount. */
+  COPYUP: 1n << 4n,
 } as const;
 
-export const SYNC_TOKEN = { idmap: 1n, hooks: 2n, start: 3n } as const;
+export const SYNC_TOKEN = { idmap: 1n, hooks: 2n, start: 3n, seccomp: 4n } as const;
 
 /** A compiled plan: the steps plus what the parent must open and pass (fd table entries, in order). */
 export interface Plan {
@@ -236,4 +275,6 @@ export interface Plan {
 export type FdSource =
   | { kind: 'path'; path: string; flags: 'read' | 'write' | 'dir'; what: string }
   | { kind: 'consoleSocket'; path: string; what: string }
+  /** linux.seccomp.listenerPath, connected by the parent (SCMP_ACT_NOTIFY). */
+  | { kind: 'seccompListener'; path: string; what: string }
   | { kind: 'log'; what: string };

@@ -13,5 +13,11 @@ import { run } from './run.js';
 import { spec } from './spec.js';
 import { features } from './features.js';
 import { explain } from './explain.js';
+import { update } from './update.js';
+import { pause } from './pause.js';
+import { resume } from './resume.js';
+import { ps } from './ps.js';
+import { events } from './events.js';
+import { exec } from './exec.js';
 
-export const commands: readonly Command[] = [create, start, run, state, list, kill, del, spec, features, explain];
+export const commands: readonly Command[] = [create, start, run, state, list, kill, del, spec, features, explain, update, pause, resume, ps, events, exec];

@@ -1,5 +1,4 @@
 import type { Command } from '../command.js';
-import { usage } from '../../errors.js';
 
 export const update: Command = {
   name: 'update',

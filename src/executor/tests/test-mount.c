@@ -213,8 +213,47 @@ static int c_dotdot(void)
 
 static int c_dotdot_dangling(void)
 {
+	/* A dangling symlink on the way is followed inside the root (securejoin's MkdirAll, as runc): "../../.." clamps
+	 * at the root, so the tmpfs lands in the rootfs and nothing appears on the host. */
 	CHECK(base() == 0 && ln(fmt("../../../../tsrun-nowhere-%d", getppid()), "/a") == 0);
-	CHECK(mnt("tmpfs", "/a/b/c", "tmpfs", 0, "", MKDIR, 0, 0, 0, 0) < 0 && (err.err == ENOTDIR || err.err == ELOOP));
+	CHECK(mnt("tmpfs", "/a/b/c", "tmpfs", 0, "", MKDIR, 0, 0, 0, 0) == 0);
+	CHECK(fstype(P(fmt("/tsrun-nowhere-%d/b/c", getppid()))) == TMPFS_MAGIC);
+	CHECK(access(fmt("/tsrun-nowhere-%d", getppid()), F_OK) < 0 && errno == ENOENT);
+	return 0;
+}
+
+static int c_mkdir_all(void)
+{
+	/* mkdirAll (process.cwd): missing parents made 0755, an existing directory is fine, a file in the way is not;
+	 * a dangling symlink on the way is followed inside the root */
+	CHECK(base() == 0 && ln("/somewhere/else", "/w") == 0 && wr(P("/file"), "x") == 0);
+	CHECK(RUN(MKDIR_ALL, "/new/dir", NULL, 0755) == 0 && RUN(MKDIR_ALL, "/new/dir", NULL, 0755) == 0);
+	struct stat st;
+	CHECK(stat(P("/new/dir"), &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0755);
+	CHECK(RUN(MKDIR_ALL, "/file/x", NULL, 0755) < 0 && err.err == ENOTDIR);
+	CHECK(RUN(MKDIR_ALL, "/w/x", NULL, 0755) == 0 && stat(P("/somewhere/else/x"), &st) == 0);
+	return 0;
+}
+
+static int c_copyup(void)
+{
+	/* tmpcopyup: the tmpfs starts with a copy of the covered directory (files, dirs, links; mode and owner) */
+	CHECK(base() == 0 && mk("/data") == 0 && mk("/data/sub") == 0 && wr(P("/data/sub/f"), "copied\n") == 0);
+	CHECK(chmod(P("/data/sub/f"), 0604) == 0 && chown(P("/data/sub/f"), 7, 8) == 0 && ln("sub/f", "/data/l") == 0);
+	CHECK(mnt("tmpfs", "/data", "tmpfs", 0, "mode=755", MKDIR | MOUNT_OPT_COPYUP, 0, 0, 0, 0) == 0);
+	CHECK(fstype(P("/data")) == TMPFS_MAGIC);
+	const char *t = rd(P("/data/l"));
+	CHECK(t && !strcmp(t, "copied\n"));
+	struct stat st;
+	CHECK(lstat(P("/data/sub/f"), &st) == 0 && (st.st_mode & 07777) == 0604 && st.st_uid == 7 && st.st_gid == 8);
+	return 0;
+}
+
+static int c_mount_over_root(void)
+{
+	/* a target that resolves to the root itself ("/dev -> /") is refused */
+	CHECK(base() == 0 && ln("/", "/up") == 0);
+	CHECK(mnt("tmpfs", "/up", "tmpfs", 0, "", MKDIR, 0, 0, 0, 0) < 0 && err.err == EBUSY);
 	return 0;
 }
 
@@ -598,7 +637,10 @@ int main(void)
 	int ok = gone(hp[0]) && gone(hp[1]);
 	printf("%sok %d - host / has no new entry from the mnt -> / case\n", ok ? "" : "not ", ++ntests);
 	tcase("deep .. symlink target (a -> ../../../../root) stays in the rootfs", c_dotdot, 0);
-	tcase("dangling .. symlink in a target: refused (ENOTDIR)", c_dotdot_dangling, 0);
+	tcase("dangling .. symlink in a target: followed inside the root, nothing on the host", c_dotdot_dangling, 0);
+	tcase("mkdirAll: parents, existing ok, a file in the way ENOTDIR, dangling links followed", c_mkdir_all, 0);
+	tcase("tmpcopyup: contents, modes and owners copied into the tmpfs", c_copyup, 0);
+	tcase("a mount target resolving to the root: refused (EBUSY)", c_mount_over_root, 0);
 	ok = gone(hp[2]) && gone(hp[3]);
 	printf("%sok %d - nothing created on the host by the .. cases\n", ok ? "" : "not ", ++ntests);
 	tcase("rootfs with /proc -> /fakeproc refused (ELOOP)", c_rootfs_proc_link, 0);

@@ -203,8 +203,10 @@ static void test_rejects(void)
 	ok(rejects(&b, 0, "unknown step kind"), "unknown kind 49");
 	header(&b, 1, 0); at = step_begin(&b, 0xffff, 0, "x"); step_end(&b, at);
 	ok(rejects(&b, 0, "unknown step kind"), "unknown kind 0xffff");
-	header(&b, 1, 0); at = step_begin(&b, STEP_READY, 0x4, "x"); step_end(&b, at);
+	header(&b, 1, 0); at = step_begin(&b, STEP_READY, 0x80, "x"); step_end(&b, at);
 	ok(rejects(&b, 0, "unknown step flag"), "unknown flag bit");
+	header(&b, 1, 0); at = step_begin(&b, STEP_READY, STEP_F_NO_DEV_CONSOLE, "x"); step_end(&b, at);
+	ok(rejects(&b, 0, "not valid for this kind"), "NO_DEV_CONSOLE on a non-console step");
 	header(&b, 1, 0); at = step_begin(&b, STEP_READY, STEP_F_SKIP_SETGROUPS, "x"); step_end(&b, at);
 	ok(rejects(&b, 0, "not valid for this kind"), "SKIP_SETGROUPS on a non-user step");
 	header(&b, 1, 0); at = step_begin(&b, STEP_READY, 0, "x"); step_end(&b, at); put_u32(b.d + at, 100);

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Bundle the CLI with esbuild: every call pays one Node start, and what it loads on top of that is the part we
+// control (node-limits.md §5; the measurements behind each choice are in docs/performance.md).
+//
+//   dist/tsrun.cjs               the entry: main.ts, flag parsing, the command table (what every call needs)
+//   dist/bundle/*.cjs            one chunk per lazily imported command implementation, plus the chunks esbuild
+//                                shares between them; `await import(...)` in cli/commands/*.ts stays lazy
+//   dist/bundle/*.cjs.v8cache    V8 code cache of each chunk, made here with the node the launcher runs
+//
+// Three steps, each worth milliseconds per call:
+//   1. esbuild code splitting (format esm, splitting) decides the chunks: a command loads only its own code;
+//   2. each chunk is transformed to CommonJS (import() → a require inside a promise): loading any ES module at
+//      all starts Node's ESM loader, ≈ 4 ms before our first line;
+//   3. chunks are not loaded by require() but by a 20-line loader in the entry (`__tsrun_load`) that compiles
+//      each with its V8 code cache: require() costs ≈ 0.3 ms per chunk in resolution, package scope lookups and
+//      compiling, and `create` loads ~20 chunks, one of them the 140 KB of generated validators. A rejected or
+//      missing cache (another node binary, different V8 flags) only means a normal compile.
+//
+// External: koffi (a native addon, loaded lazily by src/sys only on paths that need an FFI call) and yargs (only
+// `--help` loads it, through createRequire, and it reads its locale files relative to its own directory).
+// The generated ajv validators (src/spec/generated/validators.ts) are self-contained code: they are bundled into
+// the chunk of the commands that validate a config.
+//
+// Run by hack/build.mjs after tsc; the launcher (bin/tsrun) then points at dist/tsrun.cjs.
+//   node hack/bundle.mjs --analyze     what each output file contains and loads
+//   node hack/bundle.mjs --no-v8cache  plain require() of the chunks (for comparison)
+//   node hack/bundle.mjs --outdir D    write D/tsrun.cjs and D/bundle/ instead of dist/ (hack/bench.mjs compares)
+import { build, transform } from 'esbuild';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const argOut = process.argv.indexOf('--outdir');
+const outdir = argOut > 0 ? resolve(process.argv[argOut + 1]) : join(root, 'dist');
+const bundleDir = join(outdir, 'bundle');
+const URL_VAR = '__tsrun_import_meta_url';
+const LOAD = '__tsrun_load';
+const useCache = !process.argv.includes('--no-v8cache');
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { tsrun: 'src/cli/main.ts' },
+  outdir,
+  entryNames: '[name]',
+  chunkNames: 'bundle/[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['koffi', 'yargs', 'yargs/*'],
+  // yargs-parser's "import" condition is its ESM build.
+  conditions: ['import'],
+  mainFields: ['module', 'main'],
+  // main.ts finds the package root from its own location; help.ts and src/sys resolve packages from it.
+  define: { 'import.meta.url': URL_VAR },
+  minifySyntax: true,     // drops dead code; names and layout stay readable in stack traces (minify: no gain)
+  legalComments: 'none',
+  metafile: true,
+  write: false,
+  logLevel: 'warning',
+});
+
+// The wrapper a chunk is compiled in: CommonJS's, plus the loader for the chunks it needs.
+const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', LOAD];
+const HEAD = `(function (${PARAMS.join(', ')}) {`;
+const TAIL = '\n})';
+
+// Loads dist/bundle/<name> once, compiled with its code cache when V8 accepts it.
+const LOADER = `var ${LOAD} = (() => {
+  const fs = require("node:fs"), path = require("node:path"), vm = require("node:vm");
+  const dir = path.join(__dirname, "bundle"), loaded = Object.create(null);
+  return function load(name) {
+    const hit = loaded[name];
+    if (hit) return hit.exports;
+    const file = path.join(dir, name), source = fs.readFileSync(file, "utf8");
+    let cachedData;
+    try { cachedData = fs.readFileSync(file + ".v8cache"); } catch { /* compile without */ }
+    const fn = new vm.Script(${JSON.stringify(HEAD)} + source + ${JSON.stringify(TAIL)}, { filename: file, cachedData }).runInThisContext();
+    const module = loaded[name] = { exports: {} };
+    fn.call(module.exports, module.exports, require, module, file, dir, load);
+    return module.exports;
+  };
+})();
+`;
+
+rmSync(bundleDir, { recursive: true, force: true });
+rmSync(join(outdir, 'tsrun.mjs'), { force: true });
+mkdirSync(bundleDir, { recursive: true });
+const chunkNames = result.outputFiles.map((f) => basename(f.path));
+for (const f of result.outputFiles) {
+  let { code } = await transform(f.text, {
+    format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, legalComments: 'none',
+    supported: { 'dynamic-import': false },   // import('./x.cjs') → Promise.resolve().then(() => require(...))
+  });
+  const isEntry = f.path === join(outdir, 'tsrun.cjs');
+  if (useCache) {
+    // require("./bundle/x.cjs") in the entry, require("./x.cjs") in a chunk → the loader.
+    code = code.replace(/\brequire\("\.\/(?:bundle\/)?([^"/]+\.cjs)"\)/g, (m, name) => (chunkNames.includes(name) ? `${LOAD}(${JSON.stringify(name)})` : m));
+  }
+  if (code.includes(URL_VAR)) code = `var ${URL_VAR} = require("node:url").pathToFileURL(__filename).href;\n${code}`;
+  if (isEntry && useCache) code = LOADER + code;
+  writeFileSync(f.path, code);
+  if (useCache && !isEntry) {
+    // Top-level code only: functions compiled later at run time are not in it, which is enough to skip the
+    // full parse of every chunk on every call.
+    const script = new vm.Script(HEAD + code + TAIL, { filename: f.path });
+    writeFileSync(f.path + '.v8cache', script.createCachedData());
+  }
+}
+writeFileSync(join(bundleDir, 'meta.json'), JSON.stringify(result.metafile));
+
+if (process.argv.includes('--analyze')) {
+  for (const [file, out] of Object.entries(result.metafile.outputs)) {
+    const inputs = Object.entries(out.inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput);
+    const deps = out.imports.filter((i) => !i.external).map((i) => relative(outdir, i.path) + (i.kind === 'dynamic-import' ? '*' : ''));
+    console.log(`${relative(root, file)}  ${(out.bytes / 1024).toFixed(1)} KB  loads: ${[...new Set(deps)].join(', ') || '-'}`);
+    for (const [name, i] of inputs.slice(0, 6)) console.log(`    ${(i.bytesInOutput / 1024).toFixed(1).padStart(6)} KB ${name}`);
+  }
+}
