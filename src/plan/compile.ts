@@ -9,9 +9,9 @@ import { posix as path } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Hook, NamespaceType, Process, Spec } from '../spec/types.js';
 import { capNames, capSets } from './caps.js';
-import { CLONE, IOPRIO_CLASS, MS, PERSONALITY, SCHED_FLAG, SCHED_POLICY } from './constants.js';
+import { CLONE, MS, PERSONALITY } from './constants.js';
 import type { CompileContext, Compiled } from './context.js';
-import { hostIdOf, hostRoot, prepareEnv, searchPath, toI64, toId, toU64 } from './creds.js';
+import { hostIdOf, hostRoot, prepareEnv, searchPath, toId, toU64 } from './creds.js';
 import { deviceSteps } from './devices.js';
 import { MOUNT_OPTIONS, propagationName } from './mount-options.js';
 import { cleanPath, compileMounts } from './mounts.js';
@@ -19,6 +19,7 @@ import { analyzeNamespaces, cloneNames } from './namespaces.js';
 import { rlimitSteps } from './rlimits.js';
 import { SIGNALS } from './signals.js';
 import { SYNC_TOKEN, STEP_FLAG, type FdSource, type Step } from './steps.js';
+import { schedSteps } from './sched.js';
 import { sysctlSteps } from './sysctl.js';
 
 export type { CompileContext, Compiled } from './context.js';
@@ -294,30 +295,7 @@ function processAttrSteps(spec: Spec, proc: Process, warnings: string[]): Step[]
     if (pers.flags?.length) warnings.push(`/linux/personality/flags: ignoring unsupported personality flags [${pers.flags.join(' ')}] (as runc)`);
     out.push({ kind: 'personality', persona, label: `personality ${pers.domain}` });
   }
-  const s = proc.scheduler;
-  if (s) {
-    const policy = SCHED_POLICY[s.policy];
-    if (policy === undefined) throw planError(`/process/scheduler/policy: invalid scheduler policy: ${s.policy}`);
-    let flags = 0n;
-    (s.flags ?? []).forEach((f, i) => {
-      const bit = SCHED_FLAG[f];
-      if (bit === undefined) throw planError(`/process/scheduler/flags/${i}: invalid scheduler flag: ${f}`);
-      flags |= bit;
-    });
-    out.push({
-      kind: 'scheduler', policy, schedFlags: flags, nice: toI64(s.nice ?? 0, '/process/scheduler/nice'),
-      priority: toU64(s.priority ?? 0, '/process/scheduler/priority'), runtime: toU64(s.runtime ?? 0, '/process/scheduler/runtime'),
-      deadline: toU64(s.deadline ?? 0, '/process/scheduler/deadline'), period: toU64(s.period ?? 0, '/process/scheduler/period'),
-      label: `scheduler ${s.policy}${s.nice ? ` nice ${s.nice}` : ''}${s.priority ? ` priority ${s.priority}` : ''}`,
-    });
-  }
-  const io = proc.ioPriority;
-  if (io) {
-    const ioClass = IOPRIO_CLASS[io.class];
-    if (ioClass === undefined) throw planError(`/process/ioPriority/class: invalid io priority class: ${io.class}`);
-    if (!Number.isInteger(io.priority) || io.priority < 0 || io.priority > 7) throw planError(`/process/ioPriority/priority: invalid ioPriority.Priority: ${io.priority}`);
-    out.push({ kind: 'ioPriority', ioClass, level: BigInt(io.priority), label: `io priority ${io.class} ${io.priority}` });
-  }
+  out.push(...schedSteps(proc));
   // process.execCPUAffinity is for processes joining the container (tsrun exec), not the init (runc).
   return out;
 }

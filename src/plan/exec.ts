@@ -12,10 +12,10 @@
 import { TsrunError } from '../errors.js';
 import type { Capabilities, IDMapping, NamespaceType, Process } from '../spec/types.js';
 import { capNames, capSets, CAPABILITIES } from './caps.js';
-import { IOPRIO_CLASS, SCHED_FLAG, SCHED_POLICY } from './constants.js';
-import { hostIdOf, prepareEnv, searchPath, toI64, toId, toU64 } from './creds.js';
+import { hostIdOf, prepareEnv, searchPath, toId, toU64 } from './creds.js';
 import { NAMESPACES } from './namespaces.js';
 import { rlimitSteps } from './rlimits.js';
+import { schedSteps } from './sched.js';
 import { SIGNALS } from './signals.js';
 import { STEP_FLAG, type FdSource, type Plan, type Step } from './steps.js';
 
@@ -185,34 +185,6 @@ function seccompStep(sc: NonNullable<ExecTarget['seccomp']>): Step {
   return { kind: 'seccomp', filterFlags: sc.flags, program: sc.program, label: `seccomp filter of the container (${sc.program.length / 8} BPF instructions)` };
 }
 
-function schedSteps(proc: Process): Step[] {
-  const out: Step[] = [];
-  const s = proc.scheduler;
-  if (s) {
-    const policy = SCHED_POLICY[s.policy];
-    if (policy === undefined) throw planError(`/process/scheduler/policy: invalid scheduler policy: ${s.policy}`);
-    let flags = 0n;
-    (s.flags ?? []).forEach((f, i) => {
-      const bit = SCHED_FLAG[f];
-      if (bit === undefined) throw planError(`/process/scheduler/flags/${i}: invalid scheduler flag: ${f}`);
-      flags |= bit;
-    });
-    out.push({
-      kind: 'scheduler', policy, schedFlags: flags, nice: toI64(s.nice ?? 0, '/process/scheduler/nice'),
-      priority: toU64(s.priority ?? 0, '/process/scheduler/priority'), runtime: toU64(s.runtime ?? 0, '/process/scheduler/runtime'),
-      deadline: toU64(s.deadline ?? 0, '/process/scheduler/deadline'), period: toU64(s.period ?? 0, '/process/scheduler/period'),
-      label: `scheduler ${s.policy}${s.nice ? ` nice ${s.nice}` : ''}${s.priority ? ` priority ${s.priority}` : ''}`,
-    });
-  }
-  const io = proc.ioPriority;
-  if (io) {
-    const ioClass = IOPRIO_CLASS[io.class];
-    if (ioClass === undefined) throw planError(`/process/ioPriority/class: invalid io priority class: ${io.class}`);
-    if (!Number.isInteger(io.priority) || io.priority < 0 || io.priority > 7) throw planError(`/process/ioPriority/priority: invalid ioPriority.Priority: ${io.priority}`);
-    out.push({ kind: 'ioPriority', ioClass, level: BigInt(io.priority), label: `io priority ${io.class} ${io.priority}` });
-  }
-  return out;
-}
 
 /** "0-3,7" → a cpu_set_t bitmap (runc execCPUAffinity). */
 export function cpuListMask(list: string, pointer: string): Uint8Array {
