@@ -9,6 +9,7 @@ import { fstatSync, openSync, closeSync, readFileSync, realpathSync, statSync, c
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError, usage, errnoText, formatIssue } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
+import { closeOwned } from './plan-fds.js';
 import { validateId } from './id.js';
 import { lockContainer } from './lock.js';
 import { claim, ensureRoot, save, remove, nowRfc3339Nano, type StoredState } from './state-store.js';
@@ -98,12 +99,6 @@ function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: Runtim
     throw e;
   }
   return fds;
-}
-
-function closeOwned(plan: Plan, fds: number[]): void {
-  fds.forEach((fd, i) => {
-    if (plan.fds[i]?.kind === 'path') try { closeSync(fd); } catch { /* already closed */ }
-  });
 }
 
 /** The FAILED frame of the executor, in runc's words where callers match them (caller-contract.md §11.5). */

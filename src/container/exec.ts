@@ -14,6 +14,7 @@ import { constants } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { TsrunError, SpecInvalid, badState, errnoText, usage, isErrno } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
+import { closeOwned } from './plan-fds.js';
 import { validateId } from './id.js';
 import { load, type StoredState } from './state-store.js';
 import { deriveStatus } from './status.js';
@@ -345,11 +346,6 @@ function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: Runtim
   return fds;
 }
 
-function closeOwned(plan: Plan, fds: number[]): void {
-  fds.forEach((fd, i) => {
-    if (plan.fds[i]?.kind === 'path') try { closeSync(fd); } catch { /* already closed */ }
-  });
-}
 
 /** The container's linux.seccomp compiled again (libseccomp; only containers with a filter pay the FFI load). */
 async function seccompFor(env: RuntimeEnv, sc: Seccomp): Promise<NonNullable<ExecTarget['seccomp']>> {
