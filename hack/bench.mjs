@@ -4,7 +4,8 @@
 // never asserted: timings are not tests. Rewrites the generated block of docs/performance.md (between the
 // `bench:begin` / `bench:end` markers; the analysis around it is written by hand).
 //
-//   sudo node hack/bench.mjs [--runs N] [--quick] [--no-docker] [--no-profile] [--print]
+//   sudo node hack/bench.mjs [--runs N] [--quick] [--no-docker] [--no-profile] [--print] [--only a,b]
+//   sections for --only: startup (also exec), run, csd, memory, concurrent, docker, profile
 //
 // Needs root, hyperfine (apt-get install hyperfine), runc; crun and a private dockerd are used when present.
 // Run it on a quiet machine: the load average is recorded at the start and at the end.
@@ -20,6 +21,8 @@ const quick = argv.includes('--quick');
 const runs = Number(argv[argv.indexOf('--runs') + 1]) || (quick ? 10 : 40);
 const warmup = quick ? 2 : 5;
 const CONCURRENT = 50;
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : undefined;
+const want = (s) => !only || only.includes(s);
 if (process.geteuid?.() !== 0) { console.error('bench: run as root (containers need it)'); process.exit(1); }
 
 const which = (b) => spawnSync('sh', ['-c', `command -v ${b}`], { encoding: 'utf8' }).stdout.trim();
@@ -101,7 +104,7 @@ const sections = [];   // { title, rows, base: label | undefined, text? }
 const summary = [];    // [benchmark, tsrun, reference, ratio, target, met]
 
 // ---------- 1. startup: --version and state ----------
-{
+if (want('startup')) {
   log('startup');
   // the comparison builds: tsc's output without a bundle, and the bundle without V8 code caches
   const plain = join(work, 'nocache');
@@ -152,7 +155,7 @@ function ratioRow(rows, what, a, b, target, limit) {
 }
 
 // ---------- 3. run /bin/true ----------
-{
+if (want('run')) {
   log('run');
   const rows = hyperfine('run', runtimes.map(([n, p]) => [`${n} run`, rt(n, p, `run --bundle ${bundleFor(n)} b`)]));
   sections.push({ title: '`run /bin/true` (foreground, container removed at exit)', rows, base: 'runc run' });
@@ -164,7 +167,7 @@ function bundleFor(n) {
 }
 
 // ---------- 4. create + start + delete, and each step ----------
-{
+if (want('csd')) {
   log('create+start+delete');
   const csd = (n, p) => `sh -c "${rt(n, p, `create --bundle ${bundleFor(n)} c`)} && ${rt(n, p, 'start c')} && ${rt(n, p, 'delete c')}"`;
   // delete of a container whose /bin/true has exited: wait for the exit in the (untimed) prepare step
@@ -187,7 +190,7 @@ function bundleFor(n) {
 }
 
 // ---------- 5. memory ----------
-{
+if (want('memory')) {
   log('memory');
   const rows = [];
   for (const [n, p] of runtimes) {
@@ -208,7 +211,7 @@ function bundleFor(n) {
 }
 
 // ---------- 6. 50 concurrent creates ----------
-{
+if (want('concurrent')) {
   log(`${CONCURRENT} concurrent creates`);
   const rows = [];
   for (const [n, p] of runtimes) rows.push(await concurrent(n, p));
@@ -227,7 +230,8 @@ async function concurrent(n, p) {
     const c = spawn(p, ['--root', rootFor(n), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     c.stderr.on('data', (b) => { err += b; });
-    c.on('close', (code) => resolve({ code, err: err.trim() }));
+    // 'exit', not 'close': a created container's init keeps our stderr pipe open until it is deleted
+    c.on('exit', (code) => setImmediate(() => { c.stderr.destroy(); resolve({ code, err: err.trim() }); }));
   });
   let t0 = performance.now();
   const created = await Promise.all(ids.map((id, i) => go(['create', '--bundle', bundles[i], id])));
@@ -257,7 +261,7 @@ async function concurrent(n, p) {
 }
 
 // ---------- 7. docker run --rm busybox true ----------
-if (!argv.includes('--no-docker') && which('dockerd') && which('docker') && which('containerd')) {
+if (!want('docker')) { /* not asked for */ } else if (!argv.includes('--no-docker') && which('dockerd') && which('docker') && which('containerd')) {
   log('docker');
   const r = await dockerBench();
   if (r.rows) {
@@ -316,15 +320,19 @@ async function dockerBench() {
 // ---------- 8. where the time goes: --debug phases and CPU profiles ----------
 const phases = [];
 const profiles = [];
-if (!argv.includes('--no-profile')) {
+if (!argv.includes('--no-profile') && want('profile')) {
   log('profiles');
   const n = quick ? 5 : 15;
   const R = rootFor('tsrun');
   const debugRun = (args) => {
+    // stderr to a file, not a pipe: a created container's init keeps its stderr open until start
+    const errFile = join(work, 'debug.err');
+    const fd = openSync(errFile, 'w');
     const t0 = performance.now();
-    const r = spawnSync(tsrun, ['--debug', '--root', R, ...args], { encoding: 'utf8', env: { PATH }, stdio: ['ignore', 'ignore', 'pipe'] });
+    spawnSync(tsrun, ['--debug', '--root', R, ...args], { env: { PATH }, stdio: ['ignore', 'ignore', fd] });
     const wall = performance.now() - t0;
-    const marks = [...r.stderr.matchAll(/phase (.+?): ([\d.]+) ms \(at ([\d.]+) ms\)/g)].map((m) => [m[1].replace(/\(\d+ steps\)/, '(N steps)'), Number(m[2]), Number(m[3])]);
+    closeSync(fd);
+    const marks = [...readFileSync(errFile, 'utf8').matchAll(/phase (.+?): ([\d.]+) ms \(at ([\d.]+) ms\)/g)].map((m) => [m[1].replace(/\(\d+ steps\)/, '(N steps)'), Number(m[2]), Number(m[3])]);
     return { wall, marks };
   };
   const cmds = [

@@ -100,6 +100,9 @@ function buildTests() {
   if (existsSync(join(src, 'tests/test-mount.c'))) {
     step('test-mount', ['tests/test-mount.c', 'path.c', 'mount.c', 'console.c', 'error.c'].map((f) => join(src, f)));
   }
+  if (existsSync(join(src, 'tests/test-lsm.c'))) {
+    step('test-lsm', ['tests/test-lsm.c', 'lsm.c', 'error.c'].map((f) => join(src, f)));
+  }
   if (process.env.FUZZ) {
     step('fuzz-plan-libfuzzer', [join(src, 'fuzz/fuzz-plan.c'), ...decoder],
       ['-DFUZZING', '-fsanitize=fuzzer']);

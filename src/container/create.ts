@@ -33,6 +33,7 @@ import { writeIdMaps } from '../linux/idmap.js';
 import { writePidFile } from '../linux/pidfile.js';
 import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
 import { compileSeccomp, connectListener, containerProcessState, type ListenerConn } from '../linux/seccomp.js';
+import { hostLsm } from '../linux/lsm.js';
 import { SPEC_VERSION } from '../version.js';
 
 export interface CreateOptions {
@@ -109,6 +110,10 @@ export function describeFailure(plan: Plan, f: { step: number; errno: number; op
     const name = s.name;
     if (f.errno === 2) return prefix + (name.includes('/') ? `exec: "${name}": stat ${name}: no such file or directory` : `exec: "${name}": executable file not found in $PATH`);
     if (f.errno === 13) return prefix + `exec: "${name}": permission denied`;
+  }
+  // runc's words (standard_init / apparmor changeOnExec); podman spots LSM errors by the /proc/…/attr/… path
+  if (s?.kind === 'lsmLabel' && f.op === 'write' && s.value.startsWith('exec ') && s.attr.endsWith('exec')) {
+    return `${prefix}error during container init: unable to apply apparmor profile: apparmor failed to apply profile: write ${f.path}: ${errnoText(f.errno)}`;
   }
   const where = `step ${f.step + 1}/${plan.steps.length} (${s?.label ?? 'unknown step'})`;
   const what = `${f.op}${f.path ? ' ' + f.path : ''}: ${errnoText(f.errno)}`;
@@ -288,7 +293,7 @@ export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOpt
     cgroupProcs: Object.values(h.cgroupPaths).map((d) => join(d, 'cgroup.procs')),
     cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
     log: Boolean(env.log.path), logJson: env.log.format === 'json',
-    lastCap: lastCap(), sourceKind, ...rootfsMountPoint(h.rootfs),
+    lastCap: lastCap(), sourceKind, ...rootfsMountPoint(h.rootfs), lsm: hostLsm(),
     ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec) } : {}),
   };
 }

@@ -123,7 +123,8 @@ test('exit codes: the program\'s status, 128+N for a signal, 255 with runc\'s wo
     assert.ok(r.stderr.includes(JSON.stringify(msg).slice(1, -1)), `${args.join(' ')}: ${r.stderr}`);
   }
   for (const [flags, msg] of [[['-u', 'x'], 'parsing x as int for uid failed'], [['-u', '0:x'], 'parsing x as int for gid failed'],
-    [['--pidfd-socket', '/tmp/x'], 'not supported'], [['--apparmor', 'p'], 'not supported'], [['--process-label', 'l'], 'not supported'],
+    [['--pidfd-socket', '/tmp/x'], 'not supported'], [['--apparmor', 'p'], 'apparmor failed to apply profile: write /proc/thread-self/attr/'],
+    [['--process-label', 'l'], 'write /proc/thread-self/attr/exec: invalid argument'],
     [['-d', '-t'], 'cannot allocate tty if runc will detach without setting console socket'],
     [['--console-socket', '/tmp/x'], 'cannot use console socket if runc will not detach or allocate tty'],
     [['--cgroup', '../x'], 'is not a sub cgroup path'], [['--cgroup', 'nope:x'], 'unknown controller nope']] as const) {

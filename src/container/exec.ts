@@ -24,6 +24,7 @@ import { encodePlan } from '../plan/encode.js';
 import type { Plan } from '../plan/steps.js';
 import { startExecutor, type ExecutorRun } from '../linux/executor.js';
 import { isSameLiveProcess } from '../linux/proc.js';
+import { hostLsm } from '../linux/lsm.js';
 import { writePidFile } from '../linux/pidfile.js';
 import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
 
@@ -72,8 +73,6 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
   const phase = (name: string) => env.log.phase?.(name);
   validateId(o.id);
   if (o.pidfdSocket) throw unsupported('--pidfd-socket is not supported yet', 'use --pid-file');
-  if (o.apparmor) throw unsupported('--apparmor: AppArmor is not supported yet (no LSM support in tsrun)');
-  if (o.processLabel) throw unsupported('--process-label: SELinux is not supported yet (no LSM support in tsrun)');
   const pidFile = o.pidFile ? resolve(o.pidFile) : undefined;
   const consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
   for (let fd = 3; fd < 3 + o.preserveFds; fd++) {
@@ -98,6 +97,9 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
       ...(o.cwd ? { cwd: o.cwd } : {}), ...(o.user !== undefined ? { user: o.user } : {}),
       ...(o.noNewPrivs !== undefined ? { noNewPrivs: o.noNewPrivs } : {}),
     });
+    // runc getProcess: the flags override the container's (only without --process)
+    if (o.apparmor) proc.apparmorProfile = o.apparmor;
+    if (o.processLabel) proc.selinuxLabel = o.processLabel;
   }
   // runc checkTerminal: "detached" is exec -d. A foreground tty is ours to serve (like run -t).
   const terminal = Boolean(proc.terminal);
@@ -111,7 +113,7 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
   if (stored.seccomp) target.seccomp = await seccompFor(env, stored.seccomp);
   const compiled = compileExec(proc, target, {
     detach: o.detach, preserveFds: o.preserveFds, log: Boolean(env.log.path), logJson: env.log.format === 'json',
-    lastCap: lastCap(), rootless: process.geteuid?.() !== 0,
+    lastCap: lastCap(), rootless: process.geteuid?.() !== 0, lsm: hostLsm(),
     ...(consoleSocket ? { consoleSocket } : ttyForeground ? { consoleSocket: '<tsrun exec: terminal>' } : {}),
   });
   const plan = compiled.plan;

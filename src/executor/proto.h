@@ -108,6 +108,7 @@ enum msg_type {
 	X(MKDIR_ALL,    40, "mkdirAll",    "su") \
 	X(IDMAP_TREE,   41, "idmapTree",   "sssuu") \
 	X(MOUNT_TREE,   42, "mountTree",   "fsuuuuu") \
+	X(LSM_LABEL,    43, "lsmLabel",    "ss") \
 	X(READY,        50, "ready",       "") \
 	X(WAIT_START,   51, "waitStart",   "f") \
 	X(EXEC,         52, "exec",        "svvu")

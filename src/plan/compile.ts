@@ -13,6 +13,7 @@ import { CLONE, MS, PERSONALITY } from './constants.js';
 import type { CompileContext, Compiled } from './context.js';
 import { hostIdOf, hostRoot, prepareEnv, searchPath, toId, toU64 } from './creds.js';
 import { deviceSteps } from './devices.js';
+import { apparmorSteps, checkSelinuxLabel, labelMounts, NO_LSM, selinuxSteps } from './lsm.js';
 import { MOUNT_OPTIONS, propagationName } from './mount-options.js';
 import { cleanPath, compileMounts } from './mounts.js';
 import { analyzeNamespaces, cloneNames } from './namespaces.js';
@@ -40,6 +41,8 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   const linux = spec.linux ?? {};
   const proc = checkProcess(spec.process);
   refuseUnsupported(spec, warnings);
+  const lsm = ctx.lsm ?? NO_LSM;
+  checkSelinuxLabel(proc.selinuxLabel, lsm);
   // SECCOMP: the filter is compiled by the caller (libseccomp, src/linux/seccomp.ts) and comes in the context
   if (linux.seccomp && !ctx.seccomp) throw planError('/linux/seccomp: the filter was not compiled (CompileContext.seccomp)');
 
@@ -143,7 +146,7 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   }
   emit({ kind: 'rootfsBind', hostPath: ctx.rootfs, label: `bind rootfs ${ctx.rootfs} onto itself` }); // a mount of its own to pivot into
 
-  steps.push(...mounts.steps);
+  steps.push(...labelMounts(mounts.steps, linux.mountLabel, lsm, warnings));
   if (!mounts.devIsBind) {
     // device nodes and links after the mounts, so a tmpfs on /dev gets them (runc doSetupDev)
     steps.push(...deviceSteps(linux.devices, {
@@ -176,6 +179,7 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   if (spec.root?.readonly) emit({ kind: 'remount', path: '/', mountFlags: MS.RDONLY, label: 'remount / read-only (root.readonly)' });
   if (spec.hostname) emit({ kind: 'hostname', name: spec.hostname, label: `hostname ${JSON.stringify(spec.hostname)}` });
   if (spec.domainname) emit({ kind: 'domainname', name: spec.domainname, label: `domainname ${JSON.stringify(spec.domainname)}` });
+  steps.push(...apparmorSteps(proc.apparmorProfile, lsm)); // runc standard_init: ApplyProfile after the hostname, before sysctl
   steps.push(...sysctlSteps(linux.sysctl)); // through the new /proc: the container's namespaces
   for (const p of linux.readonlyPaths ?? []) emit({ kind: 'readonly', path: cleanPath(p), flags: STEP_FLAG.OK_ENOENT, label: `read-only ${p}` }); // a path the image lacks is skipped
   for (const p of linux.maskedPaths ?? []) emit({ kind: 'mask', path: cleanPath(p), flags: STEP_FLAG.OK_ENOENT, label: `mask ${p}` });
@@ -185,6 +189,7 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   // and before any seccomp filter: a profile may deny getcwd, which the check needs (runtime-tools linux_seccomp)
   emit({ kind: 'chdir', path: proc.cwd, label: `chdir ${proc.cwd}` });
   if (proc.noNewPrivileges) emit({ kind: 'noNewPrivs', label: 'no_new_privs' }); // before seccomp: lets it load unprivileged
+  steps.push(...selinuxSteps(proc.selinuxLabel)); // runc standard_init: SetExecLabel before seccomp and finalizeNamespace
   // SECCOMP (noNewPrivileges false): a privileged operation, so before the capabilities drop
   if (!proc.noNewPrivileges) steps.push(...seccompSteps(spec, ctx, listenerFd));
 
@@ -251,12 +256,9 @@ function checkProcess(p: Process | undefined): Process {
 /** Config tsrun cannot honour yet: refused (or warned about, when runc ignores it too) rather than dropped. */
 function refuseUnsupported(spec: Spec, warnings: string[]): void {
   const linux = spec.linux ?? {};
-  if (spec.process?.apparmorProfile) throw planError('/process/apparmorProfile: AppArmor is not supported yet');
-  if (spec.process?.selinuxLabel) throw planError('/process/selinuxLabel: SELinux is not supported yet');
   if (linux.netDevices && Object.keys(linux.netDevices).length) throw planError('/linux/netDevices: not supported yet');
   if (linux.memoryPolicy) throw planError('/linux/memoryPolicy: not supported yet');
   if (linux.intelRdt) throw planError('/linux/intelRdt: not supported yet');
-  if (linux.mountLabel) warnings.push('/linux/mountLabel: SELinux is not supported; the mount label is ignored');
 }
 
 /** linux.rootfsPropagation → the flags for "/"; unset → rslave (runc's default). */

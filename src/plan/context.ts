@@ -89,6 +89,19 @@ export interface CompileContext {
    * Required when the config has linux.seccomp.
    */
   seccomp?: { program: Uint8Array; flags: bigint; notify?: boolean };
+  /**
+   * The host's LSMs (src/linux/lsm.ts detectLsm). Absent: none enabled, AppArmor's attribute apparmor/exec.
+   * selinux false refuses process.selinuxLabel (runc's validator) and ignores linux.mountLabel with a warning.
+   */
+  lsm?: LsmContext;
+}
+
+/** What compile() and compileExec() need to know of the host's security modules. */
+export interface LsmContext {
+  apparmor: boolean;
+  /** Under /proc/thread-self/attr/: "apparmor/exec", or "exec" on kernels without the per-LSM directory. */
+  apparmorExecAttr: string;
+  selinux: boolean;
 }
 
 export interface Compiled {

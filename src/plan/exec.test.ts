@@ -158,11 +158,9 @@ test('seccomp of the container: before the caps without no_new_privs, right befo
   throws(() => compileExec(proc(), target({ seccomp: { ...sc, notify: true } }), ctx()), /SCMP_ACT_NOTIFY/);
 });
 
-test('refused: empty args, relative cwd, AppArmor and SELinux', () => {
+test('refused: empty args, relative cwd', () => {
   throws(() => compileExec(proc({ args: [] }), target(), ctx()), /args must not be empty/);
   throws(() => compileExec(proc({ cwd: 'tmp' }), target(), ctx()), /Cwd must be an absolute path/);
-  throws(() => compileExec(proc({ apparmorProfile: 'x' }), target(), ctx()), /AppArmor is not supported/);
-  throws(() => compileExec(proc({ selinuxLabel: 'x' }), target(), ctx()), /SELinux is not supported/);
 });
 
 test('execCPUAffinity: initial before the cgroup, final after; CPU lists', () => {

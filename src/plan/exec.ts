@@ -12,7 +12,9 @@
 import { TsrunError } from '../errors.js';
 import type { Capabilities, IDMapping, NamespaceType, Process } from '../spec/types.js';
 import { capNames, capSets, CAPABILITIES } from './caps.js';
+import type { LsmContext } from './context.js';
 import { hostIdOf, prepareEnv, searchPath, toId, toU64 } from './creds.js';
+import { apparmorSteps, NO_LSM, selinuxSteps } from './lsm.js';
 import { NAMESPACES } from './namespaces.js';
 import { rlimitSteps } from './rlimits.js';
 import { schedSteps } from './sched.js';
@@ -58,6 +60,8 @@ export interface ExecContext {
   lastCap: number;
   /** tsrun runs unprivileged: the user namespace is joined first, as only there do we get the rights for the rest. */
   rootless?: boolean;
+  /** The host's LSMs (src/linux/lsm.ts); absent: none, AppArmor's attribute apparmor/exec. */
+  lsm?: LsmContext;
 }
 
 export interface CompiledExec {
@@ -143,6 +147,9 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
   steps.push(...rlimitSteps(proc.rlimits?.length ? proc.rlimits : base?.rlimits));
   steps.push(...schedSteps(proc));
   if (proc.noNewPrivileges) emit({ kind: 'noNewPrivs', label: 'no_new_privs' });
+  // runc newInitConfig: the container's label and profile unless the process has its own; setns_init order:
+  // SetExecLabel before seccomp and finalizeNamespace, ApplyProfile after it. No SELinux check here (runc has none)
+  steps.push(...selinuxSteps(proc.selinuxLabel || base?.selinuxLabel));
   // without no_new_privs loading a filter is privileged: before the capabilities go (runc setns_init)
   if (target.seccomp && !proc.noNewPrivileges) emit(seccompStep(target.seccomp));
   emit({ kind: 'chdir', path: proc.cwd, label: `chdir ${proc.cwd}` }); // then getcwd must be inside the root (CVE-2024-21626)
@@ -161,6 +168,7 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
       label: `caps effective ${capList(caps.effective)} · permitted ${capList(caps.permitted)} · inheritable ${capList(caps.inheritable)} · ambient ${capList(caps.ambient)}`,
     });
   }
+  steps.push(...apparmorSteps(proc.apparmorProfile || base?.apparmorProfile, ctx.lsm ?? NO_LSM));
   if (foreground) emit({ kind: 'pdeathsig', signal: SIGKILL, label: 'pdeathsig SIGKILL (again: changing ids cleared it)' });
   const envp = prepareEnv(proc.env, [], uid === 0n ? '/root' : '/');
   const name = proc.args![0]!;
@@ -177,8 +185,6 @@ function checkExecProcess(p: Process): void {
   if (!p.cwd) throw planError('Cwd property must not be empty');
   if (!p.cwd.startsWith('/')) throw planError('Cwd must be an absolute path');
   if (!p.args?.length) throw planError('args must not be empty');
-  if (p.apparmorProfile) throw planError('/process/apparmorProfile: AppArmor is not supported yet');
-  if (p.selinuxLabel) throw planError('/process/selinuxLabel: SELinux is not supported yet');
 }
 
 function seccompStep(sc: NonNullable<ExecTarget['seccomp']>): Step {

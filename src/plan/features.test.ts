@@ -14,8 +14,8 @@ test('shape and truthfulness', () => {
   // nothing compile refuses may be claimed
   assert.equal(f.linux!.seccomp, { enabled: false });
   assert.equal(f.linux!.mountExtensions, { idmap: { enabled: true } });
-  assert.equal(f.linux!.apparmor, { enabled: false });
-  assert.equal(f.linux!.selinux, { enabled: false });
+  assert.equal(f.linux!.apparmor, { enabled: true }); // compiled-in support (features-linux.md), as runc
+  assert.equal(f.linux!.selinux, { enabled: true });
   for (const yes of ['idmap', 'ridmap', 'tmpcopyup']) assert.ok(f.mountOptions!.includes(yes), yes);
   assert.ok(f.mountOptions!.includes('rro'));
   assert.is(f.annotations, undefined);

@@ -55,8 +55,10 @@ export function features(opts: FeaturesOptions): Features {
           knownFlags: [...SECCOMP_KNOWN_FLAGS], supportedFlags: [...opts.seccomp.supportedFlags],
         }
         : { enabled: false },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      // features-linux.md: "true if AppArmor [SELinux] support is compiled in. Unrelated to whether the host supports
+      // AppArmor [SELinux] or not" — runc says true on hosts without either. The lsmLabel step is that support.
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
       // idmap/ridmap: the executor's idmapTree + mountTree steps (open_tree, mount_setattr MOUNT_ATTR_IDMAP, move_mount)
       mountExtensions: { idmap: { enabled: true } },

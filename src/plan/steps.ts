@@ -163,6 +163,13 @@ export type Step =
    * connection to linux.seccomp.listenerPath. Reading it here, before the filter exists, means no read(2) after.
    */
   | S<'seccompListener', { socket: FdRef }>
+  /**
+   * Write value to /proc/thread-self/attr/<attr> (AppArmor: attr apparmor/exec or exec, value "exec <profile>";
+   * SELinux: attr exec, value the process label; the field is not `label`, every step's own description) — the LSM applies it at the next execve. Only through a verified procfs handle: /proc must
+   * be a procfs root (PROC_SUPER_MAGIC, inode 1) and attr is opened beneath it with openat2(RESOLVE_BENEATH |
+   * RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS), so a fake /proc or a bind over the file fails (security.md D3).
+   */
+  | S<'lsmLabel', { attr: string; value: string }>
   /** fork + execve(path, argv, envp) with the last RESUME payload (state JSON) on stdin; kill after timeout s (0 = none). */
   | S<'hook', { path: string; argv: string[]; envp: string[]; timeout: bigint }>
   // ── end of setup ──────────────────────────────────────────────────────────────────────────────────────────
@@ -186,7 +193,7 @@ export const STEP_CODE = {
   hostname: 20, domainname: 21, sysctl: 22, rlimit: 23, oomScoreAdj: 24, personality: 25, scheduler: 26,
   ioPriority: 27, cpuAffinity: 28, umask: 29, noNewPrivs: 30, capsBounding: 31, user: 32, caps: 33, chdir: 34,
   fixStdio: 35, resolve: 36, seccomp: 37, hook: 38, seccompListener: 39,
-  mkdirAll: 40, idmapTree: 41, mountTree: 42,
+  mkdirAll: 40, idmapTree: 41, mountTree: 42, lsmLabel: 43,
   ready: 50, waitStart: 51, exec: 52,
 } as const satisfies Record<StepKind, number>;
 
@@ -234,6 +241,7 @@ export const STEP_FIELDS = {
   mkdirAll: [['path', 's'], ['mode', 'u']],
   idmapTree: [['source', 's'], ['uidMap', 's'], ['gidMap', 's'], ['recursive', 'u'], ['slot', 'u']],
   mountTree: [['tree', 'f'], ['target', 's'], ['opts', 'u'], ['remountFlags', 'u'], ['propagation', 'u'], ['attrSet', 'u'], ['attrClr', 'u']],
+  lsmLabel: [['attr', 's'], ['value', 's']],
   fixStdio: [['uid', 'u'], ['gid', 'u']],
   resolve: [['name', 's'], ['searchPath', 'v']],
   seccomp: [['filterFlags', 'u'], ['program', 'b']],

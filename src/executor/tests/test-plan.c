@@ -242,6 +242,16 @@ static void test_rejects(void)
 	ok(rejects(&b, 0, "empty argv"), "exec with an empty argv");
 	save("exec-empty-argv", &b);
 
+	/* lsmLabel (43, "ss"): attr in s[0], the text in s[1]; a missing second string is refused. */
+	header(&b, 1, 0); at = step_begin(&b, STEP_LSM_LABEL, 0, "apparmor"); str(&b, "apparmor/exec"); str(&b, "exec docker-default"); step_end(&b, at);
+	struct res l = decode(&b, 2);
+	ok(l.rc == 0 && l.p.steps[0].kind == 43 && strcmp(l.p.steps[0].s[0], "apparmor/exec") == 0 &&
+	   strcmp(l.p.steps[0].s[1], "exec docker-default") == 0, "lsmLabel decodes attr and value");
+	if (l.rc == 0)
+		plan_release(&l.p);
+	header(&b, 1, 0); at = step_begin(&b, STEP_LSM_LABEL, 0, "x"); str(&b, "exec"); step_end(&b, at);
+	ok(rejects(&b, 0, "beyond what is left"), "lsmLabel without its value");
+
 	/* The failing step's index, after a good one. */
 	header(&b, 2, 0); at = step_begin(&b, STEP_READY, 0, "ok"); step_end(&b, at);
 	size_t second = b.n;
