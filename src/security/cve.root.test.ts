@@ -8,7 +8,7 @@ import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PKG, RUNTIME, Sandbox, TEST_BUNDLE, sleepMs, waitFor } from '../testing/harness.js';
 
@@ -119,6 +119,62 @@ test('CVE-2019-5736: a container process cannot write the executor entering its 
   assert.is(out(outDir, 'result'), 'FAILED', `write through the fd kept open after exec: ${out(outDir, 'reopen.err')}`);
   if (basename(RUNTIME) === 'tsrun') assert.match(out(outDir, 'exe'), /^\/memfd:tsrun-executor/, 'runs from a memfd');
   assert.is(sha256(EXECUTOR), before, 'the host executor is unchanged');
+});
+
+// The exec variant: `tsrun exec` sends an executor into a running container's pid namespace. To catch it there
+// deterministically, the exec joins a frozen sub-cgroup (--cgroup freezer:sub): it freezes right after its
+// cgroupJoin, inside the container's pid namespace and before its execve, while the attacker (pid 1 of the
+// container, CAP_SYS_PTRACE) opens /proc/<pid>/exe and tries to write through it, then again after the exec.
+test('CVE-2019-5736 (exec): a container process cannot write the executor that tsrun exec sends in', async () => {
+  const before = sha256(EXECUTOR);
+  const outDir = join(sb.tmp, 'out-5736-exec');
+  mkdirSync(outDir);
+  const all = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_PTRACE'];
+  const script = `
+    while :; do
+      for d in /proc/[0-9]*; do
+        [ "\${d#/proc/}" = 1 ] && continue
+        l=$(readlink $d/exe 2>/dev/null) || continue
+        case "$l" in *tsrun-executor*) ;; *) continue ;; esac
+        echo "$l" > /out/exe
+        if (echo PWNED >> $d/exe) 2>/out/direct.err; then echo WROTE > /out/direct; else echo FAILED > /out/direct; fi
+        exec 3< $d/exe || { echo OPENFAIL > /out/held; exit 1; }
+        echo \${d#/proc/} > /out/held
+        break 2
+      done
+    done
+    while [ ! -e /out/go ]; do sleep 0.02; done
+    if (echo PWNED >> /proc/self/fd/3) 2>/out/reopen.err; then echo WROTE > /out/result; else echo FAILED > /out/result; fi
+    sleep 30`;
+  const a = bundleOn(hostileRootfs('5736-exec'), (c) => {
+    c.process.args = sh(script);
+    c.process.capabilities = { bounding: all, effective: all, permitted: all };
+    c.mounts.push({ destination: '/out', type: 'bind', source: outDir, options: ['rbind'] });
+  });
+  const logA = openSync(join(outDir, 'a.log'), 'w');
+  const r = sb.rt(['run', '-d', '--bundle', a.dir, a.id], { stdio: ['ignore', logA, logA] });
+  closeSync(logA);
+  assert.is(r.status, 0, `run A: ${out(outDir, 'a.log')}`);
+  const freezer = join('/sys/fs/cgroup/freezer', a.config.linux.cgroupsPath, 'frozen-sub');
+  mkdirSync(freezer);
+  try {
+    writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
+    const ex = spawn(RUNTIME, ['--root', sb.root, 'exec', '--cgroup', 'freezer:frozen-sub', a.id, 'true'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => ex.on('exit', (c) => res(c)));
+    assert.ok(waitFor(() => out(outDir, 'held') !== '', 15000), `the attacker reached the exec's executor: ${out(outDir, 'a.log')}`);
+    assert.match(out(outDir, 'exe'), /^\/memfd:tsrun-executor/, 'the exec executor runs from a sealed memfd');
+    assert.is(out(outDir, 'direct'), 'FAILED', 'direct write through /proc/<pid>/exe');
+    writeFileSync(join(freezer, 'freezer.state'), 'THAWED');
+    assert.is(await exited, 0, 'the exec completes once thawed');
+    writeFileSync(join(outDir, 'go'), '');
+    assert.ok(waitFor(() => out(outDir, 'result') !== '', 10000), 'attacker finished');
+    assert.is(out(outDir, 'result'), 'FAILED', `write through the fd kept open after exec: ${out(outDir, 'reopen.err')}`);
+    assert.is(sha256(EXECUTOR), before, 'the host executor is unchanged');
+  } finally {
+    try { writeFileSync(join(freezer, 'freezer.state'), 'THAWED'); } catch { /* gone */ }
+    sb.rt(['delete', '--force', a.id]);
+    try { rmdirSync(freezer); } catch { /* removed with the container */ }
+  }
 });
 
 // ── CVE-2016-9962: ptrace / /proc access to the executor while it holds host resources ─────────────────────────
