@@ -25,7 +25,7 @@ import { encodePlan } from '../plan/encode.js';
 import type { Plan, Step } from '../plan/steps.js';
 import { SYNC_TOKEN } from '../plan/steps.js';
 import { startExecutor, type ExecutorRun } from '../linux/executor.js';
-import { readStat } from '../linux/proc.js';
+import { lastCap, readStat } from '../linux/proc.js';
 import { createCgroups, resolveCgroupPaths } from '../linux/cgroups/fs.js';
 import { applyConfigResources } from './update.js';
 import { hostCgroupMounts } from '../linux/cgroups/mounts.js';
@@ -320,17 +320,6 @@ function cgroupMountsFor(paths: Record<string, string>, mounts: ReturnType<typeo
   return { v1, links, ...(paths.unified && mounts.mode === 'v2' ? { v2: { hostPath: paths.unified } } : {}) };
 }
 
-let cachedLastCap: number | undefined;
-function lastCap(): number {
-  if (cachedLastCap === undefined) {
-    try {
-      cachedLastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-    } catch {
-      cachedLastCap = 40;
-    }
-  }
-  return cachedLastCap;
-}
 
 function sourceKind(p: string): 'dir' | 'file' | 'missing' | 'other' {
   try {

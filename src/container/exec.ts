@@ -19,28 +19,20 @@ import { validateId } from './id.js';
 import { load, type StoredState } from './state-store.js';
 import { deriveStatus } from './status.js';
 import type { IDMapping, NamespaceType, Process, Seccomp } from '../spec/types.js';
-import { applyExecFlags, compileExec, parseSubCgroups, type ExecTarget } from '../plan/exec.js';
+import { applyExecFlags, compileExec, parseSubCgroups, type ExecFlags, type ExecTarget } from '../plan/exec.js';
 import { encodePlan } from '../plan/encode.js';
 import type { Plan } from '../plan/steps.js';
 import { startExecutor, type ExecutorRun } from '../linux/executor.js';
-import { isSameLiveProcess } from '../linux/proc.js';
+import { isSameLiveProcess, lastCap } from '../linux/proc.js';
 import { hostLsm } from '../linux/lsm.js';
 import { writePidFile } from '../linux/pidfile.js';
 import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
 
-export interface ExecOptions {
+/** runc's exec flags; those that shape the process (ExecFlags) are ignored with --process, as runc does. */
+export interface ExecOptions extends ExecFlags {
   id: string;
-  /** --process: a JSON OCI Process; the flags below that shape the process are then ignored (as runc). */
+  /** --process: a JSON OCI Process. */
   processFile?: string;
-  /** The command line after the id. */
-  args: string[];
-  cwd?: string;
-  env: string[];
-  tty: boolean;
-  user?: string;
-  additionalGids: string[];
-  caps: string[];
-  noNewPrivs?: boolean;
   apparmor?: string;
   processLabel?: string;
   preserveFds: number;
@@ -357,14 +349,3 @@ async function seccompFor(env: RuntimeEnv, sc: Seccomp): Promise<NonNullable<Exe
   return { program: c.program, flags: c.flags, notify: c.notify };
 }
 
-let cachedLastCap: number | undefined;
-function lastCap(): number {
-  if (cachedLastCap === undefined) {
-    try {
-      cachedLastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-    } catch {
-      cachedLastCap = 40;
-    }
-  }
-  return cachedLastCap;
-}

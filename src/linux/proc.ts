@@ -34,3 +34,16 @@ export function isSameLiveProcess(pid: number, startTime: number, procRoot = '/p
   const st = readStat(pid, procRoot);
   return st !== undefined && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
 }
+
+let cachedLastCap: number | undefined;
+/** The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap); 40 if it cannot be read. */
+export function lastCap(): number {
+  if (cachedLastCap === undefined) {
+    try {
+      cachedLastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    } catch {
+      cachedLastCap = 40;
+    }
+  }
+  return cachedLastCap;
+}
