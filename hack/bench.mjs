@@ -10,7 +10,7 @@
 // Needs root, hyperfine (apt-get install hyperfine), runc; crun and a private dockerd are used when present.
 // Run it on a quiet machine: the load average is recorded at the start and at the end.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, mkdtempSync, readdirSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, mkdtempSync, readdirSync, openSync, closeSync, symlinkSync } from 'node:fs';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,39 +77,61 @@ const runcLike = runtimes.filter(([n]) => !isTsrun(n));
 function firstLine(s) { return String(s ?? '').split('\n')[0].trim(); }
 
 // ---------- hyperfine ----------
-/** commands: [label, command, prepare?]; returns one result per command (median, mean, σ, min in ms). */
+/**
+ * commands: [label, command, prepare?]; returns one result per command (median, mean, σ, min in ms).
+ * The runs are split into ROUNDS series that alternate between the commands, so a burst of load on the machine
+ * (other people's test runs) spreads over all rows instead of skewing the one that happened to be running.
+ */
+const ROUNDS = 4;
 function hyperfine(name, commands, { runs: r = runs } = {}) {
-  const results = [];
-  for (const [label, cmd, prepare] of commands) {
-    const out = join(work, `${name}-${results.length}.json`);
-    const args = ['-N', '-w', String(warmup), '-r', String(r), '--export-json', out, '--style', 'basic', '-n', label];
-    if (prepare) args.push('--prepare', prepare);
-    args.push(cmd);
-    const p = spawnSync('hyperfine', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    if (p.status !== 0) {
-      log(`${label}: FAILED\n${p.stderr}`);
-      results.push({ name: label, failed: firstLine(p.stderr.split('\n').find((l) => /Error|error/.test(l)) ?? p.stderr) });
-      continue;
-    }
-    const x = JSON.parse(readFileSync(out, 'utf8')).results[0];
-    const res = { name: label, median: x.median * 1000, mean: x.mean * 1000, stddev: (x.stddev ?? 0) * 1000, min: x.min * 1000, user: x.user * 1000, system: x.system * 1000 };
-    log(`${label}: median ${res.median.toFixed(1)} ms (mean ${res.mean.toFixed(1)} ± ${res.stddev.toFixed(1)}, min ${res.min.toFixed(1)})`);
-    results.push(res);
+  const per = Math.max(2, Math.ceil(r / ROUNDS));
+  const acc = commands.map(() => ({ times: [], user: [], system: [] }));
+  const failed = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    commands.forEach(([label, cmd, prepare], i) => {
+      if (failed[i]) return;
+      const out = join(work, `${name}-${i}-${round}.json`);
+      const args = ['-N', '-w', String(round === 0 ? warmup : 1), '-r', String(per), '--export-json', out, '--style', 'none', '-n', label];
+      if (prepare) args.push('--prepare', prepare);
+      args.push(cmd);
+      const p = spawnSync('hyperfine', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      if (p.status !== 0) {
+        log(`${label}: FAILED\n${p.stderr}`);
+        failed[i] = firstLine(p.stderr.split('\n').find((l) => /Error|error/.test(l)) ?? p.stderr);
+        return;
+      }
+      const x = JSON.parse(readFileSync(out, 'utf8')).results[0];
+      acc[i].times.push(...x.times.map((t) => t * 1000));
+      acc[i].user.push(x.user * 1000);
+      acc[i].system.push(x.system * 1000);
+    });
   }
-  return results;
+  return commands.map(([label], i) => {
+    if (failed[i]) return { name: label, failed: failed[i] };
+    const t = acc[i].times, mean = t.reduce((a, b) => a + b, 0) / t.length;
+    const res = {
+      name: label, median: median(t), mean, stddev: Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, t.length - 1)),
+      min: Math.min(...t), user: acc[i].user.reduce((a, b) => a + b, 0) / ROUNDS, system: acc[i].system.reduce((a, b) => a + b, 0) / ROUNDS, n: t.length,
+    };
+    log(`${label}: median ${res.median.toFixed(1)} ms (mean ${res.mean.toFixed(1)} ± ${res.stddev.toFixed(1)}, min ${res.min.toFixed(1)}, n ${t.length})`);
+    return res;
+  });
 }
 const get = (rows, label) => rows.find((r) => r.name === label && !r.failed);
 
 const sections = [];   // { title, rows, base: label | undefined, text? }
 const summary = [];    // [benchmark, tsrun, reference, ratio, target, met]
 
+// the comparison build: the bundle without V8 code caches (made in the startup section)
+const plain = join(work, 'nocache');
+
 // ---------- 1. startup: --version and state ----------
 if (want('startup')) {
   log('startup');
   // the comparison builds: tsc's output without a bundle, and the bundle without V8 code caches
-  const plain = join(work, 'nocache');
   spawnSync(node, [join(root, 'hack/bundle.mjs'), '--outdir', join(plain, 'dist'), '--no-v8cache'], { stdio: 'inherit' });
   mkdirSync(join(plain, 'dist/libexec'), { recursive: true });
+  symlinkSync(join(root, 'dist/libexec/tsrun-executor'), join(plain, 'dist/libexec/tsrun-executor'));
   writeFileSync(join(plain, 'dist/build-info.json'), readFileSync(join(root, 'dist/build-info.json')));
   const sleepers = {};
   for (const [n, p] of runtimes) {
@@ -129,7 +151,7 @@ if (want('startup')) {
   const n0 = get(rows, 'node -e 0');
   for (const [label, what] of [['tsrun state', 'state'], ['tsrun --version', '--version']]) {
     const r = get(rows, label);
-    if (r && n0) summary.push([`\`${what}\``, r.median, `node -e 0: ${n0.median.toFixed(1)} ms`, `+${(r.median - n0.median).toFixed(1)} ms`, '≤ node -e 0 + 15 ms', r.median <= n0.median + 15]);
+    if (r && n0) summary.push([`\`${what}\``, r.median, `node -e 0: ${n0.median.toFixed(1)} ms`, `${r.median >= n0.median ? '+' : '−'}${Math.abs(r.median - n0.median).toFixed(1)} ms`, '≤ node -e 0 + 15 ms', r.median <= n0.median + 15]);
     const rr = get(rows, `runc ${what}`);
     if (r && rr) summary.push([`\`${what}\` vs runc`, r.median, `runc: ${rr.median.toFixed(1)} ms`, `${(r.median / rr.median).toFixed(2)}×`, '—', undefined]);
   }
@@ -169,17 +191,21 @@ function bundleFor(n) {
 // ---------- 4. create + start + delete, and each step ----------
 if (want('csd')) {
   log('create+start+delete');
-  const csd = (n, p) => `sh -c "${rt(n, p, `create --bundle ${bundleFor(n)} c`)} && ${rt(n, p, 'start c')} && ${rt(n, p, 'delete c')}"`;
+  // delete --force: a plain delete may come before /bin/true has exited (runc's is ≈ 3 ms after its start) and be
+  // refused; containerd waits for the exit event instead, which a shell cannot do without extra runtime calls.
+  const csd = (n, p) => `sh -c "${rt(n, p, `create --bundle ${bundleFor(n)} c`)} && ${rt(n, p, 'start c')} && ${rt(n, p, 'delete --force c')}"`;
   // delete of a container whose /bin/true has exited: wait for the exit in the (untimed) prepare step
   const waitStopped = (n, p) => `while ${p} --root ${rootFor(n)} state c 2>/dev/null | grep -q running; do sleep 0.001; done`;
   const rows = hyperfine('csd', [
     ...runtimes.map(([n, p]) => [`${n} create+start+delete`, csd(n, p)]),
     ['sh -c true (the wrapper alone)', `sh -c true`],
   ]);
-  sections.push({ title: '`create` + `start` + `delete` of `/bin/true` (one `sh -c`, three runtime calls)', rows, base: 'runc create+start+delete' });
+  sections.push({ title: '`create` + `start` + `delete --force` of `/bin/true` (one `sh -c`, three runtime calls)', rows, base: 'runc create+start+delete' });
   ratioRow(rows, 'create + start + delete', 'tsrun create+start+delete', 'runc create+start+delete', '≤ 1.5× runc', 1.5);
   const steps = hyperfine('steps', runtimes.flatMap(([n, p]) => [
     [`${n} create`, rt(n, p, `create --bundle ${bundleFor(n)} c`), `sh -c "${p} --root ${rootFor(n)} delete -f c"`],
+    ...(isTsrun(n) && existsSync(join(plain, 'dist/tsrun.cjs'))
+      ? [['tsrun create (bundle without V8 code cache)', `${clean} ${node} ${join(plain, 'dist/tsrun.cjs')} --root ${rootFor(n)} create --bundle ${bundleFor(n)} c`, `sh -c "${p} --root ${rootFor(n)} delete -f c"`]] : []),
     [`${n} start`, rt(n, p, 'start c'), `sh -c "${p} --root ${rootFor(n)} delete -f c; ${p} --root ${rootFor(n)} create --bundle ${bundleFor(n)} c </dev/null >/dev/null 2>&1"`],
     [`${n} delete (stopped)`, rt(n, p, 'delete c'), `sh -c "${p} --root ${rootFor(n)} delete -f c; ${p} --root ${rootFor(n)} create --bundle ${bundleFor(n)} c </dev/null >/dev/null 2>&1; ${p} --root ${rootFor(n)} start c; ${waitStopped(n, p)}"`],
     [`${n} delete (created: kills the waiting init)`, rt(n, p, 'delete c'), `sh -c "${p} --root ${rootFor(n)} delete -f c; ${p} --root ${rootFor(n)} create --bundle ${bundleFor(n)} c </dev/null >/dev/null 2>&1"`],
@@ -206,8 +232,10 @@ if (want('memory')) {
   const t = spawnSync('/usr/bin/time', ['-f', '%M', node, '-e', '0'], { encoding: 'utf8' });
   rows.push({ name: 'node -e 0 (time -f %M)', rss: Number(t.stderr.trim().split('\n').pop()) });
   sections.push({ title: 'Memory', memory: rows });
-  const w = rows.find((r) => r.name.startsWith('tsrun: waiting init'));
-  if (w) summary.push(['waiting-init RSS', w.rss / 1024, `${(w.rss / 1024).toFixed(2)} MB`, '', '≤ 1 MB', w.rss <= 1024, 'MB']);
+  const w = rows.find((r) => r.name.startsWith('tsrun: waiting init')), wr = rows.find((r) => r.name.startsWith('runc: waiting init'));
+  if (w) summary.push(['waiting-init RSS', w.rss / 1024, wr ? `runc: ${(wr.rss / 1024).toFixed(2)} MB` : '', wr ? `${(w.rss / wr.rss).toFixed(2)}×` : '', '≤ 1 MB', w.rss <= 1024, 'MB']);
+  const pk = rows.find((r) => r.name.startsWith('tsrun: `run')), pr = rows.find((r) => r.name.startsWith('runc: `run'));
+  if (pk) summary.push(['`run` peak RSS, largest process', pk.rss / 1024, pr ? `runc: ${(pr.rss / 1024).toFixed(1)} MB` : '', pr ? `${(pk.rss / pr.rss).toFixed(2)}×` : '', '—', undefined, 'MB']);
 }
 
 // ---------- 6. 50 concurrent creates ----------
@@ -427,7 +455,7 @@ L.push(`Generated by \`sudo node hack/bench.mjs${argv.length ? ' ' + argv.join('
 L.push(`- Machine: ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, cgroups ${cgMode}.`);
 L.push(`- Load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadEnd.map((x) => x.toFixed(2)).join(' ')} at the end.`);
 L.push(`- Versions: node ${process.version}; ${runtimes.map(([n, p]) => (n === 'tsrun' ? version(p) : version(p))).join('; ')}; ${firstLine(spawnSync('hyperfine', ['--version'], { encoding: 'utf8' }).stdout)}.`);
-L.push(`- Method: \`hyperfine -N -w ${warmup} -r ${runs}\`, every command under \`env -i PATH=…\`, the same bundle (busybox, read-only rootfs, runc's default namespaces and mounts, \`cgroupsPath\` under \`/tsrun-bench\`), state roots on tmpfs. Medians; the ratio column divides by the row named in the table.`);
+L.push(`- Method: \`hyperfine -N\`, ${runs} runs per command in ${ROUNDS} series alternating between the commands of a table (${warmup} warm-up runs before the first), every command under \`env -i PATH=…\`, the same bundle (busybox, read-only rootfs, runc's default namespaces and mounts, \`cgroupsPath\` under \`/tsrun-bench\`), state roots on tmpfs. Medians; the ratio column divides by the row named in the table.`);
 for (const n of notes) L.push(`- ${n}`);
 L.push('', '### Summary', '', '| benchmark | tsrun | reference | ratio / difference | target | met |', '|---|---|---|---|---|---|');
 for (const [what, v, ref, ratio, target, met, unit] of summary) L.push(`| ${what} | ${unit === 'MB' ? v.toFixed(2) + ' MB' : f1(v) + ' ms'} | ${ref} | ${ratio} | ${target} | ${met === undefined ? '' : met ? 'yes' : '**no**'} |`);
@@ -449,7 +477,7 @@ for (const s of sections) {
     if (r.info) { L.push(`| ${r.name} | | | | | |`); continue; }
     if (r.failed) { L.push(`| ${r.name} | failed: ${r.failed} | | | | |`); continue; }
     let rel = '';
-    if (baseRow) rel = s.delta ? `+${(r.median - baseRow.median).toFixed(1)} ms` : `${(r.median / baseRow.median).toFixed(2)}×`;
+    if (baseRow) rel = s.delta ? `${r.median >= baseRow.median ? '+' : '−'}${Math.abs(r.median - baseRow.median).toFixed(1)} ms` : `${(r.median / baseRow.median).toFixed(2)}×`;
     if (s.pairs) { const other = get(s.rows, r.name.replace(/^tsrun /, 'runc ')); if (r.name.startsWith('tsrun ') && other) rel = `${(r.median / other.median).toFixed(2)}× runc`; }
     L.push(`| ${r.name} | ${f1(r.median)} | ${f1(r.mean)} ± ${f1(r.stddev)} | ${f1(r.min)} | ${f1(r.user + r.system)} | ${rel} |`);
   }

@@ -2,7 +2,8 @@
 // Bundle the CLI with esbuild: every call pays one Node start, and what it loads on top of that is the part we
 // control (node-limits.md §5; the measurements behind each choice are in docs/performance.md).
 //
-//   dist/tsrun.cjs               the entry: main.ts, flag parsing, the command table (what every call needs)
+//   dist/tsrun.cjs               the entry: the chunk loader (below), then bundle/main-<hash>.cjs
+//   dist/bundle/main-<hash>.cjs  main.ts, flag parsing, the command table (what every call needs)
 //   dist/bundle/*.cjs            one chunk per lazily imported command implementation, plus the chunks esbuild
 //                                shares between them; `await import(...)` in cli/commands/*.ts stays lazy
 //   dist/bundle/*.cjs.v8cache    V8 code cache of each chunk, made here with the node the launcher runs
@@ -24,12 +25,15 @@
 // Run by hack/build.mjs after tsc; the launcher (bin/tsrun) then points at dist/tsrun.cjs.
 //   node hack/bundle.mjs --analyze     what each output file contains and loads
 //   node hack/bundle.mjs --no-v8cache  plain require() of the chunks (for comparison)
+//   node hack/bundle.mjs --no-train    code caches of the top level only (for comparison)
 //   node hack/bundle.mjs --outdir D    write D/tsrun.cjs and D/bundle/ instead of dist/ (hack/bench.mjs compares)
 import { build, transform } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argOut = process.argv.indexOf('--outdir');
@@ -37,6 +41,7 @@ const outdir = argOut > 0 ? resolve(process.argv[argOut + 1]) : join(root, 'dist
 const bundleDir = join(outdir, 'bundle');
 const URL_VAR = '__tsrun_import_meta_url';
 const LOAD = '__tsrun_load';
+const TRAIN = '__tsrun_v8cache_training';
 const useCache = !process.argv.includes('--no-v8cache');
 
 const result = await build({
@@ -73,45 +78,89 @@ const TAIL = '\n})';
 const LOADER = `var ${LOAD} = (() => {
   const fs = require("node:fs"), path = require("node:path"), vm = require("node:vm");
   const dir = path.join(__dirname, "bundle"), loaded = Object.create(null);
-  return function load(name) {
+  return function load(name, asFile) {
     const hit = loaded[name];
     if (hit) return hit.exports;
     const file = path.join(dir, name), source = fs.readFileSync(file, "utf8");
     let cachedData;
     try { cachedData = fs.readFileSync(file + ".v8cache"); } catch { /* compile without */ }
-    const fn = new vm.Script(${JSON.stringify(HEAD)} + source + ${JSON.stringify(TAIL)}, { filename: file, cachedData }).runInThisContext();
+    const script = new vm.Script(${JSON.stringify(HEAD)} + source + ${JSON.stringify(TAIL)}, { filename: file, cachedData });
+    globalThis.${TRAIN}?.push([file, script]);   // only hack/bundle.mjs's training run sets it
+    const fn = script.runInThisContext();
     const module = loaded[name] = { exports: {} };
-    fn.call(module.exports, module.exports, require, module, file, dir, load);
+    fn.call(module.exports, module.exports, require, module, asFile ?? file, dir, load);
     return module.exports;
   };
 })();
 `;
 
-rmSync(bundleDir, { recursive: true, force: true });
 rmSync(join(outdir, 'tsrun.mjs'), { force: true });
 mkdirSync(bundleDir, { recursive: true });
+const written = new Set(['meta.json']);
+// Each file is replaced atomically: other tsrun calls may be running from this tree while it is rebuilt.
+const put = (file, data) => { writeFileSync(`${file}.tmp-${process.pid}`, data); renameSync(`${file}.tmp-${process.pid}`, file); };
 const chunkNames = result.outputFiles.map((f) => basename(f.path));
-for (const f of result.outputFiles) {
+const entryPath = join(outdir, 'tsrun.cjs');
+// The entry last: a tsrun starting mid-build must find every chunk the new entry names.
+for (const f of [...result.outputFiles].sort((a, b) => Number(a.path === entryPath) - Number(b.path === entryPath))) {
   let { code } = await transform(f.text, {
     format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, legalComments: 'none',
     supported: { 'dynamic-import': false },   // import('./x.cjs') → Promise.resolve().then(() => require(...))
   });
-  const isEntry = f.path === join(outdir, 'tsrun.cjs');
+  const isEntry = f.path === entryPath;
+  // With the loader, the entry's code is a cached chunk too (bundle/main-*.cjs) and dist/tsrun.cjs only loads it,
+  // passing its own path as __filename: main.ts compares that with process.argv[1] to know it is the program.
   if (useCache) {
     // require("./bundle/x.cjs") in the entry, require("./x.cjs") in a chunk → the loader.
     code = code.replace(/\brequire\("\.\/(?:bundle\/)?([^"/]+\.cjs)"\)/g, (m, name) => (chunkNames.includes(name) ? `${LOAD}(${JSON.stringify(name)})` : m));
   }
   if (code.includes(URL_VAR)) code = `var ${URL_VAR} = require("node:url").pathToFileURL(__filename).href;\n${code}`;
-  if (isEntry && useCache) code = LOADER + code;
-  writeFileSync(f.path, code);
-  if (useCache && !isEntry) {
+  // V8 checks a code cache against the source's length only: every chunk name carries a hash of its content
+  // (esbuild's [hash]; main's is added here), so a changed chunk never meets an old cache.
+  const mainName = `main-${createHash('sha256').update(code).digest('hex').slice(0, 8).toUpperCase()}.cjs`;
+  const file = isEntry && useCache ? join(bundleDir, mainName) : f.path;
+  put(file, code);
+  written.add(basename(file)).add(basename(file) + '.v8cache');
+  if (useCache) {
     // Top-level code only: functions compiled later at run time are not in it, which is enough to skip the
     // full parse of every chunk on every call.
-    const script = new vm.Script(HEAD + code + TAIL, { filename: f.path });
-    writeFileSync(f.path + '.v8cache', script.createCachedData());
+    const script = new vm.Script(HEAD + code + TAIL, { filename: file });
+    put(file + '.v8cache', script.createCachedData());
   }
+  if (isEntry && useCache) put(f.path, `${LOADER}module.exports = ${LOAD}(${JSON.stringify(mainName)}, __filename);\n`);
 }
-writeFileSync(join(bundleDir, 'meta.json'), JSON.stringify(result.metafile));
+put(join(bundleDir, 'meta.json'), JSON.stringify(result.metafile));
+
+// Training: V8 writes into a code cache the functions compiled so far, so a cache made before running holds the
+// top level only, and the first call of every function (yargs-parser's parse, the validators, the compiler) is
+// still parsed and compiled on every tsrun call. A child node loads the entry, runs a few commands that touch
+// nothing outside a temp dir, and rewrites the caches of the chunks it loaded. Best effort: without it the
+// top-level caches above stay.
+if (useCache && !process.argv.includes('--no-train')) {
+  const trainer = `
+    globalThis.${TRAIN} = [];
+    const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+    const { main } = require(${JSON.stringify(entryPath)});
+    (async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-v8cache-'));
+      const root = path.join(tmp, 'root');
+      try {
+        for (const argv of [['--version'], ['--root', root, 'state', 'x'], ['--root', root, 'list'], ['features'],
+          ['spec', '--bundle', tmp], ['--root', root, 'explain', '--bundle', tmp, 'x'], ['--root', root, 'kill', 'x', 'KILL'],
+          ['--root', root, 'start', 'x'], ['--root', root, 'delete', 'x'], ['--root', root, 'delete', '-f', 'x']]) await main(argv);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+      for (const [file, script] of globalThis.${TRAIN}) {
+        fs.writeFileSync(file + '.v8cache.tmp', script.createCachedData());
+        fs.renameSync(file + '.v8cache.tmp', file + '.v8cache');
+      }
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['-e', trainer], { cwd: outdir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) console.error(`bundle: code cache training failed, keeping top-level caches:\n${r.stderr}`);
+}
+// Old chunks go last, so a tsrun that started before this build can still load the chunks its entry names.
+for (const name of readdirSync(bundleDir)) if (!written.has(name)) rmSync(join(bundleDir, name), { force: true });
 
 if (process.argv.includes('--analyze')) {
   for (const [file, out] of Object.entries(result.metafile.outputs)) {

@@ -2,7 +2,7 @@
  * Entry point: split global flags from the subcommand, parse the subcommand's flags with Go semantics, run it,
  * and hand every failure to exit.ts. `main` takes argv as a parameter so tests can drive it in-process.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, splitGlobal } from './flags.js';
@@ -21,6 +21,22 @@ function pkgRootDir(): string {
   return here.endsWith(join('dist', 'bundle')) ? join(here, '..', '..') : join(here, '..');
 }
 
+/**
+ * stdout without process.stdout: creating that stream loads Node's whole streams stack (≈ 1.5 ms; `state` and
+ * `--version` need nothing else from it: docs/performance.md). Blocking writes, as process.stdout's are on Linux
+ * for pipes, files and ttys; if the caller handed us a non-blocking fd, the rest goes through process.stdout.
+ */
+function writeStdout(s: string): void {
+  const buf = Buffer.from(s);
+  let off = 0;
+  try {
+    while (off < buf.length) off += writeSync(1, buf, off);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    process.stdout.write(buf.subarray(off));
+  }
+}
+
 export function versionText(pkgRoot: string): string {
   let commit = 'unknown';
   try {
@@ -37,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const g = parseFlags(global, GLOBAL_FLAGS);
     const pkgRoot = pkgRootDir();
     ctx = makeContext(g.flags, pkgRoot);
+    ctx.out = writeStdout;
     ctx.log.phase?.('node start and cli load');
     if (g.flags.version) { ctx.out(versionText(pkgRoot)); return 0; }
     if (!command) {
