@@ -5,11 +5,11 @@
  *   pidfile → exit, leaving the init blocked on the exec fifo and orphaned to the caller's subreaper.
  * Any failure on the way undoes everything: no state dir, cgroup or process is left behind.
  */
-import { fstatSync, openSync, closeSync, readFileSync, realpathSync, statSync, constants as C } from 'node:fs';
+import { fstatSync, closeSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError, usage, errnoText, formatIssue } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
-import { closeOwned } from './plan-fds.js';
+import { closeOwned, openPlanFds } from './plan-fds.js';
 import { validateId } from './id.js';
 import { lockContainer } from './lock.js';
 import { claim, ensureRoot, save, remove, nowRfc3339Nano, type StoredState } from './state-store.js';
@@ -72,34 +72,6 @@ function checkTerminal(spec: Spec, o: CreateOptions): void {
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? 0);
   return process.env.LISTEN_PID === String(process.pid) && Number.isInteger(n) && n > 0 ? n : 0;
-}
-
-function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: RuntimeEnv, listener?: ListenerConn): number[] {
-  const fds: number[] = [];
-  try {
-    for (const src of plan.fds) {
-      if (src.kind === 'consoleSocket') {
-        if (!console) throw new TsrunError('ERR_TSRUN_CONSOLE', 'the plan needs a console socket but none was given');
-        fds.push(console.fd);
-      } else if (src.kind === 'log') {
-        fds.push(env.log.fd());
-      } else if (src.kind === 'seccompListener') {
-        if (!listener) throw new TsrunError('ERR_TSRUN_SECCOMP', 'the plan needs the seccomp listener socket but it is not connected');
-        fds.push(listener.fd);
-      } else {
-        const flags = src.flags === 'dir' ? C.O_RDONLY | C.O_DIRECTORY : src.flags === 'write' ? C.O_WRONLY : C.O_RDONLY;
-        try {
-          fds.push(openSync(src.path, flags));
-        } catch (e) {
-          throw new TsrunError('ERR_TSRUN_OPEN', `open ${src.path} (${src.what}): ${(e as Error).message.replace(/^[A-Z]+: /, '')}`, { cause: e });
-        }
-      }
-    }
-  } catch (e) {
-    closeOwned(plan, fds);
-    throw e;
-  }
-  return fds;
 }
 
 /** The FAILED frame of the executor, in runc's words where callers match them (caller-contract.md §11.5). */
@@ -185,7 +157,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     else if (ttyPair) console = { fd: ttyPair[1], close: () => { try { closeSync(ttyPair![1]); } catch { /* closed */ } } };
     const listenerSrc = plan.fds.find((f) => f.kind === 'seccompListener');
     if (listenerSrc?.kind === 'seccompListener') listener = await connectListener(listenerSrc.path);
-    fds = openFdSources(plan, console, env, listener);
+    fds = openPlanFds(plan, { console, listener, logFd: () => env.log.fd() });
     const passThrough: Array<'inherit' | 'ignore' | number> = st.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + listen + o.preserveFds; fd++) passThrough.push(fd);
     const cur = st;

@@ -9,12 +9,12 @@
  * Startup matters (an exec per health check): the config validators, create.ts and libseccomp are loaded only on
  * the paths that need them (--process, an old state without the stored config, a failure, a seccomp filter).
  */
-import { closeSync, fstatSync, openSync, readFileSync, realpathSync, statSync, constants as C } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { TsrunError, SpecInvalid, badState, errnoText, usage, isErrno } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
-import { closeOwned } from './plan-fds.js';
+import { closeOwned, openPlanFds } from './plan-fds.js';
 import { validateId } from './id.js';
 import { load, type StoredState } from './state-store.js';
 import { deriveStatus } from './status.js';
@@ -124,7 +124,11 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
       const theirs = ttyPair[1];
       console = { fd: theirs, close: () => { try { closeSync(theirs); } catch { /* closed */ } } };
     }
-    fds = openFdSources(plan, console, env);
+    fds = openPlanFds(plan, {
+      console, logFd: () => env.log.fd(),
+      // the init's /proc/<pid>/ns/* vanished between the status check and here: the container stopped
+      onOpenError: (path, e) => (path.startsWith('/proc/') && e.code === 'ENOENT' ? badState('cannot exec in a stopped container') : undefined),
+    });
     // The ns files are open: from here the init cannot be swapped for another process under the same pid.
     if (!isSameLiveProcess(st.pid, st.startTime)) throw badState('cannot exec in a stopped container');
 
@@ -311,35 +315,6 @@ export function cgroupTargets(paths: Record<string, string>, sub: Map<string, st
 function realOr(p: string): string {
   try { return realpathSync(p); } catch { return p; }
 }
-
-function openFdSources(plan: Plan, console: ConsoleConn | undefined, env: RuntimeEnv): number[] {
-  const fds: number[] = [];
-  try {
-    for (const src of plan.fds) {
-      if (src.kind === 'consoleSocket') {
-        if (!console) throw new TsrunError('ERR_TSRUN_CONSOLE', 'the plan needs a console socket but none was given');
-        fds.push(console.fd);
-      } else if (src.kind === 'log') {
-        fds.push(env.log.fd());
-      } else if (src.kind === 'path') {
-        try {
-          fds.push(openSync(src.path, (src.flags === 'write' ? C.O_WRONLY : C.O_RDONLY)));  // Node opens every fd O_CLOEXEC
-        } catch (e) {
-          if (src.path.startsWith('/proc/') && isErrno(e, 'ENOENT')) throw badState('cannot exec in a stopped container');
-          const errno = Math.abs((e as NodeJS.ErrnoException).errno ?? 0);
-          throw new TsrunError('ERR_TSRUN_OPEN', `open ${src.path} (${src.what}): ${errno ? errnoText(errno) : (e as Error).message}`, { cause: e });
-        }
-      } else {
-        throw new TsrunError('ERR_TSRUN_PLAN', `exec: unexpected fd source ${src.kind}`);
-      }
-    }
-  } catch (e) {
-    closeOwned(plan, fds);
-    throw e;
-  }
-  return fds;
-}
-
 
 /** The container's linux.seccomp compiled again (libseccomp; only containers with a filter pay the FFI load). */
 async function seccompFor(env: RuntimeEnv, sc: Seccomp): Promise<NonNullable<ExecTarget['seccomp']>> {
