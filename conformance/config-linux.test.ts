@@ -30,7 +30,7 @@ test('namespaces: every listed type is new, every unlisted one is the host\'s', 
   assert.is.not(uts, hostNs('uts'));
 });
 
-deviates(['tsrun'], 'tsrun requires a mount namespace: every rootfs step is done fd-relative in a namespace of its own, never in the caller\'s', 'namespaces: no namespaces at all (everything inherited, runtime-tools linux_ns_itype) runs, as with runc', () => {
+test('namespaces: no namespaces at all (everything inherited, runtime-tools linux_ns_itype) runs, as with runc', () => {
   // Without a mount namespace the runtime mounts in its caller's: run it inside a private one (unshare -m).
   const b = sb.bundle((c) => {
     c.linux.namespaces = [];

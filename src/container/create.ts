@@ -34,6 +34,7 @@ import { writePidFile } from '../linux/pidfile.js';
 import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
 import { compileSeccomp, connectListener, containerProcessState, type ListenerConn } from '../linux/seccomp.js';
 import { hostLsm } from '../linux/lsm.js';
+import { findBind, recordHostMounts } from '../linux/host-mounts.js';
 import { SPEC_VERSION } from '../version.js';
 
 export interface CreateOptions {
@@ -136,6 +137,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
       // what `exec` inherits (runc keeps the config in its state): the process defaults and the seccomp filter
       config: { process: spec.process, ...(spec.linux?.seccomp ? { seccomp: spec.linux.seccomp } : {}) },
     };
+    // no mount namespace: what delete must detach in ours (runc leaves these mounts behind)
+    if (!spec.linux?.namespaces?.some((n) => n.type === 'mount')) st.hostMounts = recordHostMounts(rootfs);
     save(env.root, st);
 
     const mounts = hostCgroupMounts();
@@ -188,6 +191,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
         if (BigInt(token) === SYNC_TOKEN.start) {
           startSynced = true;
           phase('executor: sync start');
+          if (cur.hostMounts) cur.hostMounts = findBind(cur.hostMounts);
           cur.recorded = 'running';
           delete cur.creator;
           save(env.root, cur);
@@ -222,6 +226,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     if (done.kind === 'exited' && !(o.mode === 'run' && startSynced)) throw new TsrunError('ERR_TSRUN_INIT', `container init exited during setup (${done.signal ?? 'status ' + done.code})`);
     if (!(await started.forked)) throw new TsrunError('ERR_TSRUN_INIT', 'the executor never reported the container\'s pid');
     if (o.mode === 'create') {
+      if (st.hostMounts) st.hostMounts = findBind(st.hostMounts);
       st.recorded = 'created';
       delete st.creator;
       save(env.root, st);

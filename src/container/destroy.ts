@@ -12,6 +12,11 @@ export async function destroy(env: RuntimeEnv, st: StoredState, opts: { runPosts
     await waitCgroupEmpty(st, 10_000);
   }
   await destroyCgroups(st.cgroup.created, Object.values(st.cgroup.paths));
+  if (st.hostMounts) {
+    // no mount namespace: the rootfs bind and everything under it are in the caller's namespace until now
+    const warning = await (await import('../linux/host-mounts.js')).releaseContainerMounts(st.hostMounts);
+    if (warning) env.log.warn(warning);
+  }
   if (opts.runPoststop && st.hooks.poststop?.length) {
     try {
       await runHooks('poststop', st.hooks.poststop, JSON.stringify(ociState(env.root, st, 'stopped')));

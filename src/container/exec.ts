@@ -259,7 +259,10 @@ function execTarget(st: StoredState, sub: Map<string, string>, containerProcess:
     const b = statSync(`/proc/self/ns/${file}`);
     if (a.ino !== b.ino || a.dev !== b.dev) namespaces.push({ type, path: theirs });
   }
-  const target: ExecTarget = { namespaces, cgroupProcs: cgroupTargets(st.cgroup.paths, sub), ...(containerProcess ? { containerProcess } : {}) };
+  const target: ExecTarget = {
+    namespaces, cgroupProcs: cgroupTargets(st.cgroup.paths, sub), ...(containerProcess ? { containerProcess } : {}),
+    ...(st.namespaces.includes('mount') ? {} : { root: `/proc/${st.pid}/root` }),
+  };
   if (namespaces.some((n) => n.type === 'user')) {
     target.uidMappings = readIdMap(`/proc/${st.pid}/uid_map`);
     target.gidMappings = readIdMap(`/proc/${st.pid}/gid_map`);

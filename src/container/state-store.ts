@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync
 import { join } from 'node:path';
 import { alreadyExists, isErrno, notExist, TsrunError } from '../errors.js';
 import type { HookSpec } from './hooks.js';
+import type { HostMounts } from '../linux/host-mounts.js';
 
 export const STATE_FILE = 'state.json';
 export const EXEC_FIFO = 'exec.fifo';
@@ -41,6 +42,8 @@ export interface StoredState {
   consoleSize?: { height: number; width: number };
   /** Config bits `exec` inherits (process defaults). */
   config?: unknown;
+  /** No mount namespace: the mounts the container left in the caller's namespace, for delete (linux/host-mounts.ts). */
+  hostMounts?: HostMounts;
 }
 
 export const containerDir = (root: string, id: string) => join(root, id);

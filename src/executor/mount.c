@@ -457,7 +457,8 @@ int step_SYMLINK(struct exec_ctx *ctx, const struct step *s, struct step_error *
 
 int step_PIVOT_ROOT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 {
-	if (s->u[0] > 1)
+	/* mode 0 pivot_root, 1 MS_MOVE onto / + chroot (--no-pivot), 2 chroot only (no mount namespace) */
+	if (s->u[0] > 2)
 		return FAIL_WITH(EINVAL, "pivot_root mode", "/", -1, -1);
 	if (fchdir(ctx->rootfd) < 0)
 		return fail(e, "fchdir", "/", -1, -1);
@@ -481,7 +482,7 @@ int step_PIVOT_ROOT(struct exec_ctx *ctx, const struct step *s, struct step_erro
 		if (umount2(".", MNT_DETACH) < 0)
 			return fail(e, "umount old root", "/", -1, -1);
 	} else {
-		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		if (s->u[0] == 1 && mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return fail(e, "mount MS_MOVE", "/", -1, -1);
 		if (chroot(".") < 0)
 			return fail(e, "chroot", "/", -1, -1);

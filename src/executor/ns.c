@@ -25,6 +25,14 @@ int step_CGROUP_JOIN(struct exec_ctx *ctx, const struct step *s, struct step_err
 	return w == 1 ? 0 : step_fail(e, w < 0 ? errno : EIO, "write cgroup.procs", "");
 }
 
+/* exec into a container without a mount namespace: into the init's root (a dir fd of /proc/<pid>/root). */
+int step_CHROOT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	if (fchdir(tfd(ctx, s->f[0])) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return step_fail(e, errno, "chroot", "");
+	return 0;
+}
+
 int step_UNSHARE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 {
 	(void)ctx;

@@ -109,6 +109,7 @@ enum msg_type {
 	X(IDMAP_TREE,   41, "idmapTree",   "sssuu") \
 	X(MOUNT_TREE,   42, "mountTree",   "fsuuuuu") \
 	X(LSM_LABEL,    43, "lsmLabel",    "ss") \
+	X(CHROOT,       44, "chroot",      "f") \
 	X(READY,        50, "ready",       "") \
 	X(WAIT_START,   51, "waitStart",   "f") \
 	X(EXEC,         52, "exec",        "svvu")

@@ -483,9 +483,6 @@ test('refusals: seccomp, no mount namespace, hostname without uts, missing args,
   const s1 = spec();
   s1.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
   planError(() => compile(s1, context()), /^\/linux\/seccomp: the filter was not compiled \(CompileContext\.seccomp\)$/);
-  const s2 = spec();
-  s2.linux!.namespaces = s2.linux!.namespaces!.filter((n) => n.type !== 'mount');
-  planError(() => compile(s2, context()), /^\/linux\/namespaces: a mount namespace is required/);
   const s3 = spec();
   s3.linux!.namespaces = s3.linux!.namespaces!.filter((n) => n.type !== 'uts');
   planError(() => compile(s3, context()), /^\/hostname: unable to set hostname without a private UTS namespace/);
@@ -509,6 +506,23 @@ test('compile is pure: the same input gives the same plan, and the spec is not m
   const b = compile(s, context());
   assert.equal(a, b);
   assert.is(JSON.stringify(s), before);
+});
+
+test('no mount namespace: mounts in the caller\'s namespace on a private rootfs bind, chroot, the caller\'s / untouched', () => {
+  const s = spec();
+  s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+  s.linux!.rootfsPropagation = 'shared';
+  const { plan, warnings } = compile(s, { ...context(), noPivot: true, rootfsMountPoint: '/' });
+  const kinds = plan.steps.map((x) => x.kind);
+  // no propagation change of "/" or of the mount holding the rootfs: those are the caller's
+  const props = plan.steps.filter((x) => x.kind === 'propagation') as Array<Extract<Step, { kind: 'propagation' }>>;
+  assert.equal(props.map((p) => [p.hostPath, p.mountFlags]), [['/b/rootfs', MS.PRIVATE | MS.REC]]);
+  assert.ok(kinds.indexOf('propagation') === kinds.indexOf('rootfsBind') + 1, 'the bind is made private right after it is made');
+  const pivot = plan.steps.find((x) => x.kind === 'pivotRoot') as Extract<Step, { kind: 'pivotRoot' }>;
+  assert.is(pivot.mode, 2n, 'chroot, even with --no-pivot (MS_MOVE onto the caller\'s / is never done)');
+  assert.ok(!plan.steps.some((x) => x.kind === 'unshare' && (x.cloneFlags & CLONE.NEWNS)), 'no CLONE_NEWNS');
+  assert.ok(warnings.some((w) => w.startsWith('/linux/namespaces: no mount namespace')));
+  assert.ok(warnings.some((w) => w.startsWith('/linux/rootfsPropagation: ignored')));
 });
 
 test.run();

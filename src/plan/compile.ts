@@ -47,8 +47,14 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   if (linux.seccomp && !ctx.seccomp) throw planError('/linux/seccomp: the filter was not compiled (CompileContext.seccomp)');
 
   const ns = analyzeNamespaces(linux.namespaces);
-  if (!ns.has('mount')) {
-    throw planError('/linux/namespaces: a mount namespace is required', 'add {"type": "mount"}: without one the container\'s mounts and pivot_root would change the host');
+  // No mount namespace: the container inherits the caller's (runtime-spec: "MUST inherit"), as runc allows. Its
+  // mounts are made there, stacked on one bind of the rootfs onto itself that `delete` detaches (hostMounts in
+  // the state), and the init chroots instead of pivot_root. Unlike runc, "/" is NOT made rslave (that would change
+  // the propagation of the caller's whole mount table) and --no-pivot's MS_MOVE onto "/" is never done.
+  const inheritMounts = !ns.has('mount');
+  if (inheritMounts) {
+    warnings.push('/linux/namespaces: no mount namespace: the container\'s mounts are made in the caller\'s mount namespace (under the rootfs) until delete');
+    if (linux.rootfsPropagation) warnings.push('/linux/rootfsPropagation: ignored without a mount namespace (it would change the caller\'s mounts)');
   }
   for (const key of ['hostname', 'domainname'] as const) {
     if (spec[key] && !ns.has('uts')) throw planError(`/${key}: unable to set ${key} without a private UTS namespace`);
@@ -135,9 +141,11 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   const late = ns.create & INIT_UNSHARE;
   if (late) emit({ kind: 'unshare', cloneFlags: late, label: `unshare ${cloneNames(late)}` });
 
-  const rootProp = rootPropagation(linux.rootfsPropagation, ctx.noPivot);
-  emit({ kind: 'propagation', hostPath: '/', mountFlags: rootProp, label: `make / ${propagationName(rootProp)}` }); // nothing we mount may reach the host
-  if (ctx.rootfsMountPoint) {
+  const rootProp = inheritMounts ? MS.SLAVE | MS.REC : rootPropagation(linux.rootfsPropagation, ctx.noPivot);
+  if (!inheritMounts) emit({ kind: 'propagation', hostPath: '/', mountFlags: rootProp, label: `make / ${propagationName(rootProp)}` }); // nothing we mount may reach the host
+  if (inheritMounts) {
+    // the caller's mounts keep their propagation: nothing to change before the rootfs bind
+  } else if (ctx.rootfsMountPoint) {
     const parent = rootProp & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
     // pivot_root refuses a shared parent, and a bind under one would propagate to the host (runc rootfsParentMountPropagation)
     emit({ kind: 'propagation', hostPath: ctx.rootfsMountPoint, mountFlags: parent, label: `make ${ctx.rootfsMountPoint} (holds the rootfs) ${propagationName(parent)}` });
@@ -145,6 +153,9 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
     warnings.push('/linux/rootfsPropagation: shared propagation without the rootfs mount point (CompileContext.rootfsMountPoint): pivot_root may fail');
   }
   emit({ kind: 'rootfsBind', hostPath: ctx.rootfs, label: `bind rootfs ${ctx.rootfs} onto itself` }); // a mount of its own to pivot into
+  // in the caller's namespace our bind (and the copies under it) would share the rootfs's peer group: make them
+  // private so the container's mounts reach no other namespace; only mounts we just made are changed
+  if (inheritMounts) emit({ kind: 'propagation', hostPath: ctx.rootfs, mountFlags: MS.PRIVATE | MS.REC, label: `make the rootfs bind ${ctx.rootfs} rprivate` });
 
   steps.push(...labelMounts(mounts.steps, linux.mountLabel, lsm, warnings));
   if (!mounts.devIsBind) {
@@ -164,8 +175,9 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   if (hostBeforeResume) emit({ kind: 'sync', token: SYNC_TOKEN.hooks, label: 'sync hooks: the host runs prestart and createRuntime hooks' });
   (hooks.createContainer ?? []).forEach((h, i) => emit(hookStep(h, 'createContainer', i))); // in our namespaces, before pivot_root
 
-  emit({ kind: 'pivotRoot', mode: ctx.noPivot ? 1n : 0n, label: ctx.noPivot ? 'move the rootfs onto / and chroot (--no-pivot)' : 'pivot_root into the rootfs; detach the old root' });
-  if (linux.rootfsPropagation && !(rootProp & (MS.PRIVATE | MS.SLAVE))) {
+  if (inheritMounts) emit({ kind: 'pivotRoot', mode: 2n, label: 'chroot into the rootfs (no mount namespace: no pivot_root)' });
+  else emit({ kind: 'pivotRoot', mode: ctx.noPivot ? 1n : 0n, label: ctx.noPivot ? 'move the rootfs onto / and chroot (--no-pivot)' : 'pivot_root into the rootfs; detach the old root' });
+  if (linux.rootfsPropagation && !inheritMounts && !(rootProp & (MS.PRIVATE | MS.SLAVE))) {
     // shared/unbindable apply to the new "/" only now: on the old root they would reach the host
     emit({ kind: 'propagation', hostPath: '/', mountFlags: rootProp, label: `make / ${propagationName(rootProp)} (rootfsPropagation)` });
   }

@@ -219,4 +219,13 @@ test('parseSubCgroups: runc getSubCgroupPaths', () => {
   throws(() => parseSubCgroups(['a:b:c']), /invalid --cgroup argument: a:b:c/);
 });
 
+test('a container without a mount namespace: chroot into the init\'s root after the joins, before the fork', () => {
+  const { plan } = compileExec(proc(), target({ namespaces: ns('pid', 'network', 'user'), root: '/proc/42/root' }), ctx());
+  const c = one(plan.steps, 'chroot');
+  assert.equal(plan.fds[c.dir], { kind: 'path', path: '/proc/42/root', flags: 'dir', what: 'root of the container\'s init' });
+  assert.ok(at(plan.steps, 'chroot') > lastAt(plan.steps, 'setns'), 'after every setns (a joined mount namespace would reset the root)');
+  assert.ok(at(plan.steps, 'chroot') < at(plan.steps, 'fork'));
+  assert.is(all(compileExec(proc(), target({ namespaces: ns('mount') }), ctx()).plan.steps, 'chroot').length, 0, 'with a mount namespace: none');
+});
+
 test.run();

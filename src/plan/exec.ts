@@ -48,6 +48,11 @@ export interface ExecTarget {
    * filter (runc), loaded where create loads it.
    */
   seccomp?: { program: Uint8Array; flags: bigint; notify?: boolean };
+  /**
+   * The container has no mount namespace of its own (its init chrooted into the rootfs): the exec'd process
+   * chroots into the init's root, /proc/<pid>/root, after the joins — otherwise it would run in the host's root.
+   */
+  root?: string;
 }
 
 export interface ExecContext {
@@ -97,6 +102,7 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
     consoleFd = addFd({ kind: 'consoleSocket', path: ctx.consoleSocket, what: 'console socket (receives the pty master)' });
   }
   const logFd = ctx.log ? addFd({ kind: 'log', what: '--log file' }) : -1;
+  const rootFd = target.root ? addFd({ kind: 'path', path: target.root, flags: 'dir', what: 'root of the container\'s init' }) : -1;
 
   // ── ids ──────────────────────────────────────────────────────────────────────────────────────────────────
   const userns = nsFd.has('user');
@@ -128,6 +134,7 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
     join('user'); // last: as host root we may join the others (even ones the host owns); afterwards we could not
     emit(becomeRoot);
   }
+  if (rootFd >= 0) emit({ kind: 'chroot', dir: rootFd, label: `chroot into ${target.root} (the container has no mount namespace)` });
   emit({ kind: 'fork', mode: ctx.detach ? 0n : 1n, label: ctx.detach ? 'fork; the first process exits' : 'fork; the first process waits and carries the exit status' });
 
   // ════ the new process: in the container's pid namespace ══════════════════════════════════════════════════

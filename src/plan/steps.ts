@@ -98,6 +98,8 @@ export type Step =
   | S<'symlink', { linkTarget: string; path: string }>
   /** mode 0: pivot_root into the root and detach the old one; mode 1: MS_MOVE + chroot (--no-pivot). */
   | S<'pivotRoot', { mode: bigint }>
+  /** exec into a container without a mount namespace: fchdir + chroot into the init's root (/proc/<pid>/root). */
+  | S<'chroot', { dir: number }>
   /** maskedPaths entry (after pivot): a file gets a bind of a verified /dev/null (1:3), a directory a read-only tmpfs. */
   | S<'mask', { path: string }>
   /** readonlyPaths entry (after pivot): bind onto itself, remount read-only (keeping nosuid/nodev/noexec). */
@@ -193,7 +195,7 @@ export const STEP_CODE = {
   hostname: 20, domainname: 21, sysctl: 22, rlimit: 23, oomScoreAdj: 24, personality: 25, scheduler: 26,
   ioPriority: 27, cpuAffinity: 28, umask: 29, noNewPrivs: 30, capsBounding: 31, user: 32, caps: 33, chdir: 34,
   fixStdio: 35, resolve: 36, seccomp: 37, hook: 38, seccompListener: 39,
-  mkdirAll: 40, idmapTree: 41, mountTree: 42, lsmLabel: 43,
+  mkdirAll: 40, idmapTree: 41, mountTree: 42, lsmLabel: 43, chroot: 44,
   ready: 50, waitStart: 51, exec: 52,
 } as const satisfies Record<StepKind, number>;
 
@@ -219,6 +221,7 @@ export const STEP_FIELDS = {
   mknod: [['path', 's'], ['mode', 'u'], ['dev', 'u'], ['uid', 'u'], ['gid', 'u'], ['opts', 'u']],
   symlink: [['linkTarget', 's'], ['path', 's']],
   pivotRoot: [['mode', 'u']],
+  chroot: [['dir', 'f']],
   mask: [['path', 's']],
   readonly: [['path', 's']],
   remount: [['path', 's'], ['mountFlags', 'u']],

@@ -1,6 +1,7 @@
 /**
  * libc through koffi, for the few host-side calls Node cannot make itself. Loaded lazily, only by the code
- * paths that need it (foreground `run -t` receiving the pty master): an FFI load costs 10-17 ms, which the
+ * paths that need it (foreground `run -t` receiving the pty master; deleting a container that had no mount
+ * namespace of its own): an FFI load costs 10-17 ms, which the
  * common create/start/state/delete calls never pay.
  */
 import { createRequire } from 'node:module';
@@ -16,7 +17,7 @@ const TIOCSWINSZ = 0x5414;
 const TIOCGWINSZ = 0x5413;
 
 type Fn = (...a: unknown[]) => number;
-interface Libc { socketpair: Fn; recvmsg: Fn; ioctl: Fn; errno: () => number }
+interface Libc { socketpair: Fn; recvmsg: Fn; ioctl: Fn; umount2: Fn; errno: () => number }
 let libc: Libc | undefined;
 
 function load(): Libc {
@@ -32,6 +33,7 @@ function load(): Libc {
     socketpair: lib.func('int socketpair(int, int, int, _Out_ int *sv)'),
     recvmsg: lib.func('long recvmsg(int, _Inout_ tsrun_msghdr *msg, int)'),
     ioctl: lib.func('int ioctl(int, unsigned long, void *)'),
+    umount2: lib.func('int umount2(const char *, int)'),
     errno: () => koffi.errno() as number,
   };
   void msghdr;
@@ -76,4 +78,13 @@ export function getWinsize(fd: number): { rows: number; cols: number } | undefin
   const ws = Buffer.alloc(8);
   if (l.ioctl(fd, TIOCGWINSZ, ws) < 0) return undefined;
   return { rows: ws.readUInt16LE(0), cols: ws.readUInt16LE(2) };
+}
+
+const MNT_DETACH = 2;
+const UMOUNT_NOFOLLOW = 8;
+
+/** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW): the mount and every mount under it leave the namespace now. */
+export function detachMount(path: string): void {
+  const l = load();
+  if (l.umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) throw new SyscallError('umount2', l.errno(), path);
 }
