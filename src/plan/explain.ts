@@ -34,7 +34,12 @@ export function explain(compiled: Compiled, opts: ExplainOptions): string[] {
   out.push('');
   out.push('host, before the executor starts');
   if (ctx.mode === 'create') out.push(`  state      ${ctx.stateDir}: state.json (creating)`);
-  if (ctx.cgroupProcs.length) out.push(`  cgroup     create the container's cgroup (${ctx.cgroupProcs.length} cgroup.procs file${ctx.cgroupProcs.length > 1 ? 's' : ''}) and apply linux.resources`);
+  if (ctx.cgroupProcs.length) {
+    out.push(`  cgroup     create the container's cgroup (${ctx.cgroupProcs.length} cgroup.procs file${ctx.cgroupProcs.length > 1 ? 's' : ''}) and apply linux.resources`);
+    // device rules: linux.resources.devices, then runc's default allow list
+    if (ctx.cgroupMounts.v2) out.push('             device rules: an eBPF program attached to it (BPF_CGROUP_DEVICE)');
+    else if (ctx.cgroupMounts.v1.some((h) => h.data.split(',').includes('devices'))) out.push('             device rules: devices.allow / devices.deny');
+  }
   plan.fds.forEach((f, i) => out.push(`  fd ${String(i).padEnd(7)} ${fdText(f)}`));
   if (plan.slots) out.push(`  slots      ${plan.slots} (filled by mkfifo: fd ${plan.fds.length}${plan.slots > 1 ? `–${plan.fds.length + plan.slots - 1}` : ''})`);
   out.push(`  spawn      tsrun-executor · fd 0-2 the caller's stdio${ctx.listenFds + ctx.preserveFds ? ` · fd 3-${2 + ctx.listenFds + ctx.preserveFds} passed through (LISTEN_FDS ${ctx.listenFds}, --preserve-fds ${ctx.preserveFds})` : ''} · then the control socket`);

@@ -11,6 +11,8 @@ import { errnoText, TsrunError } from '../../errors.js';
 import type { CgroupPaths } from './fs.js';
 import type { CgroupMounts } from './mounts.js';
 import type { CgroupPlan, CgroupProbe, CgroupWrite } from './plan-types.js';
+import type { DeviceCgroupRule } from './devices.js';
+import { applyDeviceFilter } from './devices-bpf-attach.js';
 import type { CgroupResources } from './resources.js';
 import { planV1 } from './resources-v1.js';
 import { planV2 } from './resources-v2.js';
@@ -21,6 +23,12 @@ export interface CgroupIo {
   read(path: string): string | undefined;
   /** One write(2) of value; throws a Node errno error. Never creates the file. */
   write(path: string, value: string): void;
+  /**
+   * v2: make `rules` the cgroup directory's eBPF device filter (devices-bpf-attach.ts); returns a warning when
+   * runc would carry on without it (unprivileged, user namespace). Absent only in test doubles of the cgroupfs,
+   * which then apply no device rules.
+   */
+  setDeviceFilter?(dir: string, rules: readonly DeviceCgroupRule[]): string | undefined;
 }
 
 export const realIo: CgroupIo = {
@@ -39,6 +47,7 @@ export const realIo: CgroupIo = {
       closeSync(fd);
     }
   },
+  setDeviceFilter: (dir, rules) => applyDeviceFilter(dir, rules),
 };
 
 export interface ApplyResult {
@@ -111,7 +120,10 @@ export function applyResources(paths: CgroupPaths, r: CgroupResources, mounts: C
     while (deferred.length) { const d = deferred.shift()!; put(d.w, d.path); }
   }
   while (deferred.length) { const d = deferred.shift()!; put(d.w, d.path); }
-  return { warnings: plan.warnings, plan };
+  // v2 has no devices controller: the rules become an eBPF program on the cgroup (runc fs2 setDevices), attached
+  // before the init joins; update leaves it alone (skipDevices). v1/hybrid: devices.allow/deny in the plan above.
+  const devWarning = driver === 'v2' && !r.skipDevices && r.devices ? io.setDeviceFilter?.(paths.unified!, r.devices) : undefined;
+  return { warnings: devWarning ? [...plan.warnings, devWarning] : plan.warnings, plan };
 }
 
 /**

@@ -7,6 +7,7 @@ import { TsrunError } from '../../errors.js';
 import type { CgroupPlan, CgroupProbe, CgroupWrite } from './plan-types.js';
 import { blkioWeightToIoWeight, num, sharesToWeight, type CgroupResources } from './resources.js';
 import { pidsMax, rdmaLine } from './resources-v1.js';
+import { deviceFilterProgram } from './devices-bpf.js';
 
 const bad = (msg: string) => new TsrunError('ERR_TSRUN_CGROUP', msg);
 
@@ -91,7 +92,9 @@ export function planV2(r: CgroupResources, probe: CgroupProbe): CgroupPlan {
     throw bad(`linux.resources.cpu.realtimeRuntime/realtimePeriod (${r.cpuRtRuntime ?? 0}/${r.cpuRtPeriod ?? 0}): cgroup v2 has no realtime group scheduling (cpu.rt_runtime_us)`);
   }
 
-  if (!r.skipDevices && r.devices?.length) warnings.push('linux.resources.devices is not enforced on cgroup v2 yet: tsrun has no eBPF device filter');
+  // devices: no file to write; apply.ts attaches the eBPF program. Compile it here so a rule list cgroup v1 would
+  // refuse too (a hole in a wildcard rule) fails before anything is written.
+  if (!r.skipDevices && r.devices) deviceFilterProgram(r.devices);
 
   if (r.cpusetCpus) w('cpuset', 'cpuset.cpus', r.cpusetCpus, { what: 'linux.resources.cpu.cpus' });
   if (r.cpusetMems) w('cpuset', 'cpuset.mems', r.cpusetMems, { what: 'linux.resources.cpu.mems' });
