@@ -4,7 +4,7 @@
  * (OCI_RUNTIME, default bin/tsrun) so the same tests can be pointed at runc.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +29,28 @@ export class Sandbox {
     this.root = join(this.tmp, 'state');
   }
 
+  /**
+   * Runs the runtime and returns its status and output. Output goes through files, not pipes: a container that
+   * `create` or `run -d` leaves running inherits the runtime's stdout and stderr, and with pipes spawnSync would
+   * wait for the container to close them (up to the timeout) although the runtime exited long ago.
+   */
   rt(args: string[], opts: SpawnSyncOptions = {}): Result {
-    const r = spawnSync(RUNTIME, ['--root', this.root, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
-    return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    const argv = ['--root', this.root, ...args];
+    if (opts.stdio) {
+      const r = spawnSync(RUNTIME, argv, { encoding: 'utf8', timeout: 60_000, ...opts });
+      return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    }
+    const n = seq++;
+    const files = [join(this.tmp, `rt-${n}.out`), join(this.tmp, `rt-${n}.err`)] as const;
+    const fds = files.map((f) => openSync(f, 'w+', 0o600));
+    try {
+      const r = spawnSync(RUNTIME, argv, { timeout: 60_000, ...opts, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', fds[0]!, fds[1]!] });
+      const [stdout, stderr] = files.map((f) => readFileSync(f, 'utf8'));
+      return { status: r.status, signal: r.signal, stdout: stdout!, stderr: stderr! };
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+      files.forEach((f) => rmSync(f, { force: true }));
+    }
   }
 
   /** A bundle dir whose config is the test bundle's, changed by `edit`; rootfs shared read-only. */
@@ -49,7 +68,8 @@ export class Sandbox {
 
   /** Everything a test may have left: force-delete every container, then the temp tree. */
   cleanup(): void {
-    if (existsSync(this.root)) for (const id of readdirSync(this.root)) this.rt(['delete', '--force', id]);
+    // every container left (the seccomp cache's @cache is not one)
+    if (existsSync(this.root)) for (const id of readdirSync(this.root)) if (!id.startsWith('@')) this.rt(['delete', '--force', id]);
     rmSync(this.tmp, { recursive: true, force: true });
   }
 }
