@@ -56,7 +56,8 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['koffi', 'yargs', 'yargs/*'],
+  // x11, usocket: optional modules dbus-next requires only on paths tsrun never takes (X11 session lookup, abstract sockets)
+  external: ['koffi', 'yargs', 'yargs/*', 'x11', 'usocket'],
   // yargs-parser's "import" condition is its ESM build.
   conditions: ['import'],
   mainFields: ['module', 'main'],

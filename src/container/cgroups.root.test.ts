@@ -286,7 +286,7 @@ test('cgroup v2 here (no controllers): membership, cgroup.freeze waits for "froz
 test('features: the cgroup drivers this build has', () => {
   if (!RUNTIME.endsWith('tsrun')) return;
   const f = JSON.parse(spawnSync(RUNTIME, ['features'], { encoding: 'utf8' }).stdout);
-  assert.equal(f.linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
+  assert.equal(f.linux.cgroup, { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true });
 });
 
 test.run();

@@ -27,6 +27,10 @@ import { SYNC_TOKEN } from '../plan/steps.js';
 import { startExecutor, type ExecutorRun } from '../linux/executor.js';
 import { lastCap, readStat } from '../linux/proc.js';
 import { createCgroups, resolveCgroupPaths } from '../linux/cgroups/fs.js';
+import { parseSystemdCgroupsPath, systemdCgroupPaths } from '../linux/cgroups/systemd-path.js';
+import type { OpenScope } from '../linux/cgroups/systemd.js';
+import { fromSpec } from '../linux/cgroups/resources.js';
+import { applyResources } from '../linux/cgroups/apply.js';
 import { applyConfigResources } from './update.js';
 import { hostCgroupMounts } from '../linux/cgroups/mounts.js';
 import { writeIdMaps } from '../linux/idmap.js';
@@ -121,6 +125,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
   let ttyPair: [number, number] | undefined;
   let fds: number[] = [];
   let plan: Plan | undefined;
+  let scope: OpenScope | undefined;
+  let unitStart: Promise<void> | undefined;
   try {
     claim(env.root, o.id);
     const self = readStat(process.pid)!;
@@ -142,8 +148,20 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     save(env.root, st);
 
     const mounts = hostCgroupMounts();
-    st.cgroup.paths = resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
+    if (env.systemdCgroup) {
+      // systemd driver: connect first (no bus → nothing made); the scope's directories are made and joined as with
+      // cgroupfs, and the transient unit adopts the init as soon as it is forked (unitReady below)
+      const unit = parseSystemdCgroupsPath(spec.linux?.cgroupsPath, o.id);
+      scope = await (await import('../linux/cgroups/systemd.js')).openScope({ unit, resources: fromSpec(spec.linux?.resources, spec.linux?.devices), annotations: spec.annotations, v2: mounts.mode === 'v2' }, (m) => env.log.warn(m));
+      st.cgroup.paths = systemdCgroupPaths(unit, mounts);
+      st.cgroup.systemd = { unit: unit.unit, slice: unit.slice };
+      phase('systemd: connected');
+    } else {
+      st.cgroup.paths = resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
+    }
     st.cgroup.created = createCgroups(st.cgroup.paths, mounts);
+    // systemd owns the slices: only the unit's own directories are ours to remove (runc RemovePaths)
+    if (st.cgroup.systemd) { const own = new Set(Object.values(st.cgroup.paths)); st.cgroup.created = st.cgroup.created.filter((d) => own.has(d)); }
     save(env.root, st);
     applyConfigResources(env, dir, spec, st.cgroup.paths, mounts); // linux.resources, before the init joins
     phase('state dir and cgroups');
@@ -170,6 +188,15 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     // the container's lock until the container ends.
     let markStarted!: () => void;
     const startedSync = new Promise<{ kind: 'started' }>((res) => { markStarted = () => res({ kind: 'started' }); });
+    // systemd: StartTransientUnit(PIDs=[init]) once forked; awaited before hooks run, before `start`, before
+    // `created` — so the unit holds the init before anything of the user's runs. Then, as runc's Set after Apply,
+    // our cgroupfs values again: systemd may have rewritten what it manages (v1 devices: allow-all).
+    const unitReady = () => (unitStart ??= started.forked.then(async (pid) => {
+      if (!pid) throw new TsrunError('ERR_TSRUN_INIT', 'the executor never reported the container\'s pid');
+      await scope!.start(pid);
+      applyResources(cur.cgroup.paths, fromSpec(spec.linux?.resources, spec.linux?.devices), mounts);
+      phase('systemd: unit started');
+    }));
     const started = startExecutor({
       executorPath: join(env.pkgRoot, 'dist', 'libexec', 'tsrun-executor'),
       plan: encodePlan(plan),
@@ -182,6 +209,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
         }
         if (BigInt(token) === SYNC_TOKEN.hooks) {
           phase('executor: sync hooks');
+          if (scope) await unitReady();
           const json = JSON.stringify(ociState(env.root, cur, 'creating'));
           await runHooks('prestart', spec.hooks?.prestart as HookSpec[] | undefined, json);
           await runHooks('createRuntime', spec.hooks?.createRuntime as HookSpec[] | undefined, json);
@@ -191,6 +219,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
         if (BigInt(token) === SYNC_TOKEN.start) {
           startSynced = true;
           phase('executor: sync start');
+          if (scope) await unitReady();
           if (cur.hostMounts) cur.hostMounts = findBind(cur.hostMounts);
           cur.recorded = 'running';
           delete cur.creator;
@@ -213,6 +242,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     phase('spawn executor');
     started.forked.then((pid) => {
       if (!pid) return;
+      if (scope) unitReady().catch(() => {}); // its failure is seen where it is awaited
       cur.pid = pid;
       cur.startTime = readStat(pid)?.startTime ?? 0;
       save(env.root, cur);
@@ -225,6 +255,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     if (done.kind === 'aborted') throw done.error instanceof TsrunError ? done.error : new TsrunError('ERR_TSRUN_INIT', `container setup aborted: ${(done.error as Error)?.message ?? done.error}`, { cause: done.error });
     if (done.kind === 'exited' && !(o.mode === 'run' && startSynced)) throw new TsrunError('ERR_TSRUN_INIT', `container init exited during setup (${done.signal ?? 'status ' + done.code})`);
     if (!(await started.forked)) throw new TsrunError('ERR_TSRUN_INIT', 'the executor never reported the container\'s pid');
+    if (scope) await unitReady();
     if (o.mode === 'create') {
       if (st.hostMounts) st.hostMounts = findBind(st.hostMounts);
       st.recorded = 'created';
@@ -234,6 +265,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     }
     return { state: st, executor: started };
   } catch (e) {
+    if (unitStart) await unitStart.catch(() => {}); // a unit still being started would race its StopUnit
     if (st) {
       if (st.pid === 0 && run) st.pid = (await run.forked) ?? 0;
       await cleanupFailed(env, st);
@@ -245,6 +277,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     if (plan) closeOwned(plan, fds);
     console?.close();
     listener?.close();
+    scope?.close();
     lock.release();
   }
 }

@@ -11,6 +11,8 @@ export async function destroy(env: RuntimeEnv, st: StoredState, opts: { runPosts
     await signalAll(st, 9);
     await waitCgroupEmpty(st, 10_000);
   }
+  // systemd driver: stop the unit (gone already is fine), then remove what is left like cgroupfs (runc Destroy)
+  if (st.cgroup.systemd) await (await import('../linux/cgroups/systemd.js')).stopScope(st.cgroup.systemd.unit, (m) => env.log.warn(m));
   await destroyCgroups(st.cgroup.created, Object.values(st.cgroup.paths));
   if (st.hostMounts) {
     // no mount namespace: the rootfs bind and everything under it are in the caller's namespace until now

@@ -11,6 +11,7 @@ import { formatIssue } from '../errors.js';
 import { compile } from '../plan/compile.js';
 import { explain } from '../plan/explain.js';
 import { resolveCgroupPaths } from '../linux/cgroups/fs.js';
+import { parseSystemdCgroupsPath, systemdCgroupPaths } from '../linux/cgroups/systemd-path.js';
 import { hostCgroupMounts } from '../linux/cgroups/mounts.js';
 import { compileContextFor } from './create.js';
 
@@ -20,7 +21,7 @@ export function explainBundle(env: RuntimeEnv, o: { bundle: string; id: string; 
   const spec = loadConfig(bundle);
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
   const mounts = hostCgroupMounts();
-  const cgroupPaths = resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
+  const cgroupPaths = env.systemdCgroup ? systemdCgroupPaths(parseSystemdCgroupsPath(spec.linux?.cgroupsPath, o.id), mounts) : resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
   const ctx = compileContextFor(env, spec, {
     id: o.id, mode: 'create', foreground: false, subreaper: true, noPivot: false, preserveFds: 0,
     ...(spec.process?.terminal ? { consoleSocket: '<console-socket>' } : {}),

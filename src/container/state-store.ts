@@ -31,7 +31,8 @@ export interface StoredState {
   recorded: RecordedStatus;
   /** pid and start time of the `tsrun create` that is building the container (status "creating"). */
   creator?: { pid: number; startTime: number };
-  cgroup: { paths: Record<string, string>; created: string[] };
+  /** systemd: the transient unit made for the container (--systemd-cgroup); delete stops it, update sets its properties. */
+  cgroup: { paths: Record<string, string>; created: string[]; systemd?: { unit: string; slice: string } };
   hooks: { poststart?: HookSpec[]; poststop?: HookSpec[] };
   /** The container has no pid namespace of its own: SIGKILL must reach every process of its cgroup. */
   sharedPidNs: boolean;

@@ -78,12 +78,16 @@ export async function updateContainer(env: RuntimeEnv, id: string, req: UpdateRe
     const mounts = hostCgroupMounts();
     const cur = loadResources(dir) ?? {};
     const next = mergeUpdate(cur, request);
+    // systemd driver: the unit's properties first, then the cgroupfs writes (runc's Set)
+    const unitSet = st.cgroup.systemd && (async (r: CgroupResources) => (await import('../linux/cgroups/systemd.js')).setScopeResources(st.cgroup.systemd!.unit, r, { v2: mounts.mode === 'v2', paths: st.cgroup.paths, warn: (m) => env.log.warn(m) }));
     try {
+      if (unitSet) await unitSet(next);
       const { warnings } = applyResources(st.cgroup.paths, next, mounts);
       for (const w of warnings) env.log.warn(w);
     } catch (e) {
       // runc: set the previous configuration back, then report the original error.
       try {
+        if (unitSet) await unitSet({ ...cur, skipDevices: true });
         applyResources(st.cgroup.paths, { ...cur, skipDevices: true }, mounts);
       } catch (e2) {
         env.log.warn(`Setting back cgroup configs failed due to error: ${(e2 as Error).message}, your state.json and actual configs might be inconsistent.`);
