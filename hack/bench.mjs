@@ -5,7 +5,7 @@
 // `bench:begin` / `bench:end` markers; the analysis around it is written by hand).
 //
 //   sudo node hack/bench.mjs [--runs N] [--quick] [--no-docker] [--no-profile] [--print] [--only a,b]
-//   sections for --only: startup (also exec), run, csd, memory, concurrent, docker, profile
+//   sections for --only: startup (also exec), run, seccomp, csd, memory, concurrent, docker, profile
 //
 // Needs root, hyperfine (apt-get install hyperfine), runc; crun and a private dockerd are used when present.
 // Run it on a quiet machine: the load average is recorded at the start and at the end.
@@ -186,6 +186,38 @@ if (want('run')) {
 function bundleFor(n) {
   if (n !== 'crun') return trueBundle;
   return mkBundle('true-crun', ['/bin/true'], '/tsrun-bench/true-crun', (c) => ({ ...c, ociVersion: '1.0.2' }));
+}
+
+// ---------- 3b. run and exec with Docker's default seccomp profile (what Docker and podman always pass) ----------
+if (want('seccomp')) {
+  log('seccomp');
+  const profile = JSON.parse(readFileSync(join(root, 'src/spec/fixtures/seccomp/docker-default.json'), 'utf8'));
+  const withProfile = (c) => ({ ...c, linux: { ...c.linux, seccomp: profile } });
+  const scTrue = mkBundle('seccomp-true', ['/bin/true'], '/tsrun-bench/seccomp-true', withProfile);
+  const tsrunRunc = runtimes.filter(([n]) => n === 'tsrun' || n === 'runc');
+  // cold: the cache of compiled filters emptied before every run (koffi + libseccomp, as before the cache)
+  const cold = `rm -rf ${join(rootFor('tsrun'), '@cache')}`;
+  const rows = hyperfine('seccomp-run', tsrunRunc.flatMap(([n, p]) => isTsrun(n)
+    ? [['tsrun run, Docker profile (cache warm)', rt(n, p, `run --bundle ${scTrue} sc`)],
+      ['tsrun run, Docker profile (cache cold)', rt(n, p, `run --bundle ${scTrue} sc`), cold]]
+    : [[`${n} run, Docker profile`, rt(n, p, `run --bundle ${scTrue} sc`)]]).concat(
+    tsrunRunc.map(([n, p]) => [`${n} run, no seccomp (reference)`, rt(n, p, `run --bundle ${bundleFor(n)} sc`)])));
+  const scSleep = (n) => mkBundle(`seccomp-sleep-${n}`, ['sleep', '1000'], `/tsrun-bench/${n}-seccomp-sleep`, withProfile);
+  for (const [n, p] of tsrunRunc) {
+    spawnSync(p, ['--root', rootFor(n), 'run', '-d', '--bundle', scSleep(n), 'scx'], { stdio: 'ignore' });
+    spawnSync(p, ['--root', rootFor(n), 'run', '-d', '--bundle', sleepBundle(n), 'scy'], { stdio: 'ignore' });
+  }
+  const rowsX = hyperfine('seccomp-exec', tsrunRunc.flatMap(([n, p]) => isTsrun(n)
+    ? [['tsrun exec true, Docker profile (cache warm)', rt(n, p, 'exec scx true')],
+      ['tsrun exec true, Docker profile (cache cold)', rt(n, p, 'exec scx true'), cold]]
+    : [[`${n} exec true, Docker profile`, rt(n, p, 'exec scx true')]]).concat(
+    tsrunRunc.map(([n, p]) => [`${n} exec true, no seccomp (reference)`, rt(n, p, 'exec scy true')])));
+  for (const [n, p] of tsrunRunc) spawnSync(p, ['--root', rootFor(n), 'delete', '-f', 'scx'], { stdio: 'ignore' });
+  for (const [n, p] of tsrunRunc) spawnSync(p, ['--root', rootFor(n), 'delete', '-f', 'scy'], { stdio: 'ignore' });
+  sections.push({ title: "`run /bin/true` with Docker's default seccomp profile (tsrun caches compiled filters in `<root>/@cache/seccomp`; cold: emptied before each run)", rows, base: 'runc run, Docker profile' });
+  sections.push({ title: "`exec true` into a container with Docker's default seccomp profile", rows: rowsX, base: 'runc exec true, Docker profile' });
+  ratioRow(rows, "`run /bin/true`, Docker's seccomp profile", 'tsrun run, Docker profile (cache warm)', 'runc run, Docker profile', '—');
+  ratioRow(rowsX, "`exec true`, Docker's seccomp profile", 'tsrun exec true, Docker profile (cache warm)', 'runc exec true, Docker profile', '—');
 }
 
 // ---------- 4. create + start + delete, and each step ----------

@@ -5,14 +5,14 @@
  *   pidfile → exit, leaving the init blocked on the exec fifo and orphaned to the caller's subreaper.
  * Any failure on the way undoes everything: no state dir, cgroup or process is left behind.
  */
-import { fstatSync, closeSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, fstatSync, closeSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError, usage, errnoText, formatIssue } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
 import { closeOwned, openPlanFds } from './plan-fds.js';
 import { validateId } from './id.js';
 import { lockContainer } from './lock.js';
-import { claim, ensureRoot, save, remove, nowRfc3339Nano, type StoredState } from './state-store.js';
+import { claim, ensureRoot, save, remove, nowRfc3339Nano, seccompCacheDir, type StoredState } from './state-store.js';
 import { ociState } from './status.js';
 import { runHooks, type HookSpec } from './hooks.js';
 import { destroy } from './destroy.js';
@@ -37,6 +37,7 @@ import { writeIdMaps } from '../linux/idmap.js';
 import { writePidFile } from '../linux/pidfile.js';
 import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
 import { compileSeccomp, connectListener, containerProcessState, type ListenerConn } from '../linux/seccomp.js';
+import { cachedCompileSeccomp } from '../linux/seccomp-cache.js';
 import { hostLsm } from '../linux/lsm.js';
 import { findBind, recordHostMounts } from '../linux/host-mounts.js';
 import { SPEC_VERSION } from '../version.js';
@@ -304,13 +305,17 @@ export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOpt
     cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
     log: Boolean(env.log.path), logJson: env.log.format === 'json',
     lastCap: lastCap(), sourceKind, ...rootfsMountPoint(h.rootfs), lsm: hostLsm(),
-    ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec) } : {}),
+    // the cache is written only by a real create (its state dir exists); explain just looks
+    ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec, existsSync(h.dir)) } : {}),
   };
 }
 
-/** linux.seccomp → BPF with libseccomp (loads koffi; only configs with a filter get here). */
-function seccompFor(env: RuntimeEnv, spec: Spec): NonNullable<CompileContext['seccomp']> {
-  const c = compileSeccomp(spec.linux!.seccomp!);
+/** linux.seccomp → BPF: from the cache of compiled filters, else with libseccomp (loads koffi). */
+function seccompFor(env: RuntimeEnv, spec: Spec, write: boolean): NonNullable<CompileContext['seccomp']> {
+  const { compiled: c, hit } = cachedCompileSeccomp(spec.linux!.seccomp!, compileSeccomp, {
+    dir: seccompCacheDir(env.root), buildInfo: join(env.pkgRoot, 'dist', 'build-info.json'), write, log: env.log,
+  });
+  env.log.debug(`seccomp: ${hit ? 'compiled filter from the cache' : 'compiled with libseccomp'} (${c.program.length / 8} instructions)`);
   for (const w of c.warnings) env.log.warn(w);
   // runc: `unknown seccomp syscall %q ignored`, at debug level (profiles name syscalls of newer kernels)
   for (const n of c.unknownSyscalls) env.log.debug(`unknown seccomp syscall ${JSON.stringify(n)} ignored`);

@@ -16,7 +16,7 @@ import { TsrunError, SpecInvalid, badState, errnoText, usage, isErrno } from '..
 import type { RuntimeEnv } from './env.js';
 import { closeOwned, openPlanFds } from './plan-fds.js';
 import { validateId } from './id.js';
-import { load, type StoredState } from './state-store.js';
+import { load, seccompCacheDir, type StoredState } from './state-store.js';
 import { deriveStatus } from './status.js';
 import type { IDMapping, NamespaceType, Process, Seccomp } from '../spec/types.js';
 import { applyExecFlags, compileExec, parseSubCgroups, type ExecFlags, type ExecTarget } from '../plan/exec.js';
@@ -319,10 +319,13 @@ function realOr(p: string): string {
   try { return realpathSync(p); } catch { return p; }
 }
 
-/** The container's linux.seccomp compiled again (libseccomp; only containers with a filter pay the FFI load). */
+/** The container's linux.seccomp: from the cache create filled, else compiled again (libseccomp, koffi). */
 async function seccompFor(env: RuntimeEnv, sc: Seccomp): Promise<NonNullable<ExecTarget['seccomp']>> {
-  const { compileSeccomp } = await import('../linux/seccomp.js');
-  const c = compileSeccomp(sc);
+  const { cachedCompileSeccompLazy } = await import('../linux/seccomp-cache.js');
+  const { compiled: c, hit } = await cachedCompileSeccompLazy(sc, async () => (await import('../linux/seccomp.js')).compileSeccomp, {
+    dir: seccompCacheDir(env.root), buildInfo: join(env.pkgRoot, 'dist', 'build-info.json'), log: env.log,
+  });
+  env.log.debug(`seccomp: ${hit ? 'compiled filter from the cache' : 'compiled with libseccomp'} (${c.program.length / 8} instructions)`);
   for (const w of c.warnings) env.log.debug(w);
   return { program: c.program, flags: c.flags, notify: c.notify };
 }

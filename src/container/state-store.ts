@@ -49,6 +49,13 @@ export interface StoredState {
 
 export const containerDir = (root: string, id: string) => join(root, id);
 
+/**
+ * tsrun's caches under the state root (`<root>/@cache/seccomp`: compiled filters, linux/seccomp-cache.ts). `@` is
+ * outside the container id alphabet (id.ts), so no container can be called that; `list` skips it.
+ */
+export const CACHE_DIR = '@cache';
+export const seccompCacheDir = (root: string) => join(root, CACHE_DIR, 'seccomp');
+
 export function ensureRoot(root: string): void {
   mkdirSync(root, { recursive: true, mode: 0o700 });
 }
@@ -120,7 +127,7 @@ export function remove(root: string, id: string): void {
 
 export function listIds(root: string): string[] {
   try {
-    return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== CACHE_DIR).map((d) => d.name).sort();
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return [];
     throw e;
