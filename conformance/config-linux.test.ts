@@ -30,6 +30,18 @@ test('namespaces: every listed type is new, every unlisted one is the host\'s', 
   assert.is.not(uts, hostNs('uts'));
 });
 
+test('namespaces: a new network namespace has lo up with 127.0.0.1 (runc\'s loopback network); a joined one is left as it is', () => {
+  const out = sb.out(() => {}, 'ip -o link show lo; ip -o -4 addr show lo');
+  assert.match(out, /<LOOPBACK,UP,LOWER_UP>/, out);
+  assert.match(out, /inet 127\.0\.0\.1\/8/, out);
+  // a namespace given by path is the caller's: put lo down in one, then a container joining it finds it down
+  const a = sb.started((c) => { c.process.args = ['sleep', '30']; });
+  const net = (c: any) => { c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === 'network' ? { type: 'network', path: `/proc/${sb.state(a.id).pid}/ns/net` } : n)); };
+  sb.out((c) => { net(c); for (const k of ['bounding', 'effective', 'permitted']) c.process.capabilities[k].push('CAP_NET_ADMIN'); }, 'ip link set lo down');
+  const joined = sb.out(net, 'ip -o link show lo');
+  assert.not.match(joined, /[<,]UP[,>]/, joined);
+});
+
 test('namespaces: no namespaces at all (everything inherited, runtime-tools linux_ns_itype) runs, as with runc', () => {
   // Without a mount namespace the runtime mounts in its caller's: run it inside a private one (unshare -m).
   const b = sb.bundle((c) => {

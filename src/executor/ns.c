@@ -1,11 +1,15 @@
 /*
- * ns.c — namespaces, cgroup, the control-stream steps (sync, ready) and the exec fifo (mkfifo, waitStart).
+ * ns.c — namespaces, cgroup, the control-stream steps (sync, ready), the exec fifo (mkfifo, waitStart) and the
+ * loopback interface of a new network namespace (loopbackUp).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
@@ -46,6 +50,29 @@ int step_SETNS(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 	if (s->u[0] > 0x7fffffffu || setns(tfd(ctx, s->f[0]), (int)s->u[0]) < 0)
 		return step_fail(e, s->u[0] > 0x7fffffffu ? EINVAL : errno, "setns", "");
 	return 0;
+}
+
+int step_LOOPBACK_UP(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+{
+	struct ifreq ifr;
+	int fd, r = 0;
+
+	(void)ctx;
+	(void)s;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return step_fail(e, errno, "socket", "lo");
+	memset(&ifr, 0, sizeof ifr);
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		r = step_fail(e, errno, "ioctl SIOCGIFFLAGS", "lo");
+	else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			r = step_fail(e, errno, "ioctl SIOCSIFFLAGS", "lo");
+	}
+	close(fd);
+	return r;
 }
 
 int step_SYNC(struct exec_ctx *ctx, const struct step *s, struct step_error *e)

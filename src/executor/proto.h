@@ -110,6 +110,7 @@ enum msg_type {
 	X(MOUNT_TREE,   42, "mountTree",   "fsuuuuu") \
 	X(LSM_LABEL,    43, "lsmLabel",    "ss") \
 	X(CHROOT,       44, "chroot",      "f") \
+	X(LOOPBACK_UP,  45, "loopbackUp",  "") \
 	X(READY,        50, "ready",       "") \
 	X(WAIT_START,   51, "waitStart",   "f") \
 	X(EXEC,         52, "exec",        "svvu")

@@ -50,7 +50,7 @@ test('default config: the step kinds in runc order', () => {
   const { plan, warnings, hookPhases } = compile(spec(), context());
   assert.equal(kinds(plan.steps), [
     'mkfifo', 'unshare', 'fork',
-    'cgroupJoin', 'unshare', 'propagation', 'rootfsBind',
+    'cgroupJoin', 'unshare', 'loopbackUp', 'propagation', 'rootfsBind',
     'mount', 'mount', 'mount', 'mount', 'mount', 'mount', 'mount',
     'mknod', 'mknod', 'mknod', 'mknod', 'mknod', 'mknod',
     'symlink', 'symlink', 'symlink', 'symlink', 'symlink', 'symlink',
@@ -196,6 +196,22 @@ test('joined namespaces: setns before the fork, in the fd table, not unshared', 
   assert.is(one(plan.steps, 'unshare').cloneFlags, CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC);
   assert.is(one(plan.steps, 'cgroupJoin').procs, 3);
   assert.is(one(plan.steps, 'mkfifo').slot, 4n);
+});
+
+test('network namespace: a new one gets lo up right after the unshare (runc loopback); joined or host: untouched', () => {
+  const fresh = compile(spec(), context()).plan.steps;
+  const up = idx(fresh, (st) => st.kind === 'loopbackUp');
+  assert.ok(up > 0 && fresh[up - 1]!.kind === 'unshare' && ((fresh[up - 1] as Extract<Step, { kind: 'unshare' }>).cloneFlags & CLONE.NEWNET) !== 0n);
+  const joined = spec();
+  joined.linux!.namespaces = joined.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/var/run/netns/x' } : n));
+  assert.is(find(compile(joined, context()).plan.steps, 'loopbackUp').length, 0, 'joined');
+  const host = spec();
+  host.linux!.namespaces = host.linux!.namespaces!.filter((n) => n.type !== 'network');
+  assert.is(find(compile(host, context()).plan.steps, 'loopbackUp').length, 0, 'host network namespace');
+  const withUserns = spec(usernsConfig);
+  withUserns.linux!.namespaces!.push({ type: 'network' });
+  const userns = compile(withUserns, context()).plan.steps;
+  assert.ok(idx(userns, (st) => st.kind === 'loopbackUp') > idx(userns, (st) => st.kind === 'sync'), 'after the user namespace is mapped');
 });
 
 test('joined user namespace: rootful joins the others first, rootless the user namespace first', () => {

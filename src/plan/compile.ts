@@ -140,6 +140,8 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   cgroupFds.forEach((f, i) => emit({ kind: 'cgroupJoin', procs: f, label: `join cgroup ${ctx.cgroupProcs[i]}` })); // before the cgroup ns: its root is then our cgroup
   const late = ns.create & INIT_UNSHARE;
   if (late) emit({ kind: 'unshare', cloneFlags: late, label: `unshare ${cloneNames(late)}` });
+  // runc gives a new network namespace its "loopback" network: lo up before anything else (setupNetwork)
+  if (ns.isNew('network')) emit({ kind: 'loopbackUp', label: 'bring lo up in the new network namespace' });
 
   const rootProp = inheritMounts ? MS.SLAVE | MS.REC : rootPropagation(linux.rootfsPropagation, ctx.noPivot);
   if (!inheritMounts) emit({ kind: 'propagation', hostPath: '/', mountFlags: rootProp, label: `make / ${propagationName(rootProp)}` }); // nothing we mount may reach the host

@@ -64,6 +64,12 @@ export type Step =
   | S<'logTo', { fd: FdRef; format: bigint }>
   /** Write the text to /proc/self/timens_offsets (after unshare(CLONE_NEWTIME), before fork). */
   | S<'timeOffsets', { text: string }>
+  /**
+   * Set IFF_UP on "lo" (SIOCGIFFLAGS/SIOCSIFFLAGS on an AF_INET socket) in a network namespace the container made:
+   * runc gives every new network namespace its "loopback" network (specconv; setupNetwork), so 127.0.0.1 works
+   * in `--network none` containers (Docker, podman).
+   */
+  | S<'loopbackUp', {}>
   // ── rootfs and mounts (paths named "target"/"path" are inside the container root, resolved fd-relative) ──
   /** mount(NULL, hostPath, NULL, flags): propagation changes on the host-side tree (e.g. "/" MS_SLAVE|MS_REC). */
   | S<'propagation', { hostPath: string; mountFlags: bigint }>
@@ -96,7 +102,7 @@ export type Step =
   | S<'mknod', { path: string; mode: bigint; dev: bigint; uid: bigint; gid: bigint; opts: bigint }>
   /** symlinkat(linkTarget, root, path). An existing entry at path is an error unless OK_ENOENT semantics say otherwise. */
   | S<'symlink', { linkTarget: string; path: string }>
-  /** mode 0: pivot_root into the root and detach the old one; mode 1: MS_MOVE + chroot (--no-pivot). */
+  /** mode 0: pivot_root into the root and detach the old one; mode 1: MS_MOVE + chroot (--no-pivot); mode 2: chroot only (no mount namespace). */
   | S<'pivotRoot', { mode: bigint }>
   /** exec into a container without a mount namespace: fchdir + chroot into the init's root (/proc/<pid>/root). */
   | S<'chroot', { dir: number }>
@@ -195,7 +201,7 @@ export const STEP_CODE = {
   hostname: 20, domainname: 21, sysctl: 22, rlimit: 23, oomScoreAdj: 24, personality: 25, scheduler: 26,
   ioPriority: 27, cpuAffinity: 28, umask: 29, noNewPrivs: 30, capsBounding: 31, user: 32, caps: 33, chdir: 34,
   fixStdio: 35, resolve: 36, seccomp: 37, hook: 38, seccompListener: 39,
-  mkdirAll: 40, idmapTree: 41, mountTree: 42, lsmLabel: 43, chroot: 44,
+  mkdirAll: 40, idmapTree: 41, mountTree: 42, lsmLabel: 43, chroot: 44, loopbackUp: 45,
   ready: 50, waitStart: 51, exec: 52,
 } as const satisfies Record<StepKind, number>;
 
@@ -214,6 +220,7 @@ export const STEP_FIELDS = {
   pdeathsig: [['signal', 'u']],
   logTo: [['fd', 'f'], ['format', 'u']],
   timeOffsets: [['text', 's']],
+  loopbackUp: [],
   propagation: [['hostPath', 's'], ['mountFlags', 'u']],
   rootfsBind: [['hostPath', 's']],
   mount: [['source', 's'], ['target', 's'], ['fstype', 's'], ['mountFlags', 'u'], ['data', 's'], ['opts', 'u'],

@@ -252,6 +252,15 @@ static void test_rejects(void)
 	header(&b, 1, 0); at = step_begin(&b, STEP_LSM_LABEL, 0, "x"); str(&b, "exec"); step_end(&b, at);
 	ok(rejects(&b, 0, "beyond what is left"), "lsmLabel without its value");
 
+	/* loopbackUp (45, ""): no fields; a byte after the label is refused. */
+	header(&b, 1, 0); at = step_begin(&b, STEP_LOOPBACK_UP, 0, "lo up"); step_end(&b, at);
+	struct res lo = decode(&b, 2);
+	ok(lo.rc == 0 && lo.p.nsteps == 1 && lo.p.steps[0].kind == 45, "loopbackUp decodes with no fields");
+	if (lo.rc == 0)
+		plan_release(&lo.p);
+	header(&b, 1, 0); at = step_begin(&b, STEP_LOOPBACK_UP, 0, "x"); u32(&b, 0); step_end(&b, at);
+	ok(rejects(&b, 0, "trailing bytes in step"), "loopbackUp with a field");
+
 	/* The failing step's index, after a good one. */
 	header(&b, 2, 0); at = step_begin(&b, STEP_READY, 0, "ok"); step_end(&b, at);
 	size_t second = b.n;
