@@ -67,6 +67,15 @@ deviates(['runc'], 'runc 1.1.5 chmods a tmpfs back to the mode of the directory 
   assert.is(out, '750\n');
 });
 
+// Docker `--tmpfs /run` sends no mode=: runc and crun keep the covered directory's mode (755 here), not tmpfs's 1777.
+test('mounts: a tmpfs without mode= keeps the mode of the directory it covers', () => {
+  const out = sb.out((c) => {
+    c.mounts.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] });
+    c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: [] });
+  }, 'stat -c %a /run /tmp');
+  assert.is(out, '755\n1777\n');
+});
+
 test('mounts: a read-write bind mount writes through to the host; a ro one refuses writes', () => {
   const rw = sb.dir('rw'), ro = sb.dir('ro');
   const out = sb.out((c) => {

@@ -156,12 +156,14 @@ static int proc_target_ok(const char *clean, const char *fstype, int srcfd)
 	return 0;
 }
 
-/* The mount target, resolved in the root; created (MKDIR: directories, MKFILE: an empty file) when missing. */
-static int open_target(int rootfd, const char *path, uint64_t opts, struct step_error *e)
+/* The mount target, resolved in the root; created (MKDIR: directories, MKFILE: an empty file) when missing
+ * (*created then says so). */
+static int open_target(int rootfd, const char *path, uint64_t opts, int *created, struct step_error *e)
 {
 	char name[256];
 	/* proc/sysfs (MUST_BE_DIR): a symlink in the last component is refused, not followed (runc lstat) */
 	int fd = open_in_root(rootfd, path, O_PATH | (opts & MOUNT_OPT_TARGET_MUST_BE_DIR ? O_NOFOLLOW : 0), 0);
+	*created = fd < 0;
 	if (fd >= 0)
 		return fd;
 	if (errno != ENOENT || !(opts & (MOUNT_OPT_MKDIR | MOUNT_OPT_MKFILE)))
@@ -244,16 +246,16 @@ static int mount_at(struct exec_ctx *ctx, int srcfd, int tree, const char *src, 
                     const char *data, uint64_t flags, uint64_t opts, uint64_t reflags, uint64_t prop,
                     struct mount_attr attr, struct step_error *e)
 {
-	char clean[4096], p[32];
+	char clean[4096], p[32], tdata[4096];
 	struct stat st;
 	struct statfs sf;
-	int dst, r, from = -1;
+	int dst, r, from = -1, created;
 
 	if (path_clean(tgt, clean, sizeof clean) < 0)
 		return FAIL_WITH(ENAMETOOLONG, "mount", tgt, srcfd, -1);
 	if (!proc_target_ok(clean, fstype, srcfd))
 		return FAIL_WITH(EPERM, "mount on /proc not allowed", tgt, srcfd, -1);
-	if ((dst = open_target(ctx->rootfd, tgt, opts, e)) < 0) {
+	if ((dst = open_target(ctx->rootfd, tgt, opts, &created, e)) < 0) {
 		if (srcfd >= 0)
 			close(srcfd);
 		return -1;
@@ -271,6 +273,12 @@ static int mount_at(struct exec_ctx *ctx, int srcfd, int tree, const char *src, 
 	/* tmpcopyup: keep a readable handle on the directory about to be covered */
 	if ((opts & MOUNT_OPT_COPYUP) && (from = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return fail(e, "tmpcopyup open", tgt, srcfd, dst);
+	/* A tmpfs over a directory that was there keeps that directory's mode unless data says mode= (the later option
+	 * wins): runc ≥ 1.1.8 and crun prepend it the same way; without it /run would turn 1777. */
+	if (!tree && srcfd < 0 && !created && S_ISDIR(st.st_mode) && !strcmp(fstype, "tmpfs") &&
+	    snprintf(tdata, sizeof tdata, "mode=%04o%s%s", (unsigned)(st.st_mode & 07777), *data ? "," : "", data) <
+		    (int)sizeof tdata)
+		data = tdata;
 	if (tree)
 		r = (int)syscall(SYS_move_mount, srcfd, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 	else if (srcfd >= 0)
