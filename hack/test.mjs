@@ -4,16 +4,19 @@
 //   C unit tests (TAP)               dist/libexec/tests/test-*
 //   root integration tests (uvu)     dist/src/**/*.root.test.js           (only as root)
 //   conformance (uvu)                dist/conformance/**/*.test.js        (only as root; OCI_RUNTIME picks the binary)
+//   end to end (TAP)                 hack/e2e-*.sh, one after the other   (only as root; each script starts its own
+//                                    private daemons and prints "1..0 # SKIP <why>" when they are not installed)
 // and ends with one plain line "N passed, N failed" that CI reads.
-// Flags: --unit | --root | --conformance (only that part), --no-build.
-import { spawnSync } from 'node:child_process';
+// Flags: --unit | --root | --conformance | --e2e (only that part), --no-build. TSRUN_E2E=0 leaves the e2e part out,
+// TSRUN_E2E=docker,podman runs only those scripts; TSRUN_E2E_TIMEOUT (s, default 1200) bounds each script.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
-const only = ['--unit', '--root', '--conformance'].filter((a) => args.has(a));
+const only = ['--unit', '--root', '--conformance', '--e2e'].filter((a) => args.has(a));
 const want = (part) => only.length === 0 || only.includes(part);
 const isRoot = process.geteuid?.() === 0;
 let passed = 0, failed = 0, skipped = 0;
@@ -69,7 +72,7 @@ if (want('--unit')) {
     }
   }
 }
-if ((want('--root') || want('--conformance')) && isRoot && !existsSync(join(root, 'test-bundle/config.json'))) {
+if ((want('--root') || want('--conformance') || want('--e2e')) && isRoot && !existsSync(join(root, 'test-bundle/config.json'))) {
   const m = sh('sh', ['hack/mkbundle.sh'], { stdio: 'inherit' });
   if (m.status !== 0) { failed++; failures.push('mkbundle'); }
 }
@@ -80,6 +83,43 @@ if (want('--root')) {
 if (want('--conformance')) {
   if (isRoot) uvu('conformance', 'dist/conformance', '\\.test\\.js$');
   else console.log('# conformance skipped: not root');
+}
+
+// One hack/e2e-*.sh (TAP): streamed as it runs; a SKIP plan counts as skipped, a Bail out!, a plan that does not
+// match the lines or a non-zero exit without a "not ok" line counts as one failure. OCI_RUNTIME becomes TSRUN.
+async function e2e(file) {
+  const label = `e2e:${file.replace(/^e2e-|\.sh$/g, '')}`;
+  const env = { ...process.env, ...(process.env.OCI_RUNTIME ? { TSRUN: process.env.OCI_RUNTIME } : {}) };
+  const t0 = Date.now();
+  const child = spawn('sh', [join(root, 'hack', file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+  child.stderr.on('data', (d) => process.stderr.write(d));
+  // each script bounds its own daemon calls; this is the backstop (TERM lets the script's trap clean up)
+  const limit = Number(process.env.TSRUN_E2E_TIMEOUT ?? 1200) * 1000;
+  const timer = setTimeout(() => { console.log(`# ${label}: timed out after ${limit / 1000} s`); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 60_000).unref(); }, limit);
+  const status = await new Promise((res) => child.on('close', (code, sig) => res(code ?? sig)));
+  clearTimeout(timer);
+  const secs = Math.round((Date.now() - t0) / 1000);
+  const skip = /^1\.\.0 # SKIP (.*)$/m.exec(out);
+  if (skip && status === 0) { skipped++; console.log(`# ${label}: skipped: ${skip[1]}`); return; }
+  const ok = (out.match(/^ok /gm) ?? []).length;
+  const notOk = (out.match(/^not ok /gm) ?? []).length;
+  const plan = /^1\.\.(\d+)$/m.exec(out);
+  const broken = /^Bail out!/m.test(out) || !plan || Number(plan[1]) !== ok + notOk || (status !== 0 && notOk === 0);
+  const bad = notOk + (broken ? 1 : 0);
+  passed += ok; failed += bad;
+  if (bad) failures.push(label);
+  console.log(`# ${label}: ${ok} passed, ${bad} failed in ${secs} s${broken ? ` (did not run to the end: exit ${status})` : ''}`);
+}
+if (want('--e2e')) {
+  const sel = process.env.TSRUN_E2E ?? '';
+  const names = sel === '' || sel === '1' ? null : sel.split(',');
+  const scripts = readdirSync(join(root, 'hack')).filter((f) => /^e2e-.+\.sh$/.test(f)).sort()
+    .filter((f) => !names || names.includes(f.slice(4, -3)));
+  if (!isRoot) console.log('# e2e skipped: not root');
+  else if (sel === '0') console.log('# e2e skipped: TSRUN_E2E=0');
+  else for (const f of scripts) await e2e(f);
 }
 
 console.log(failures.length ? `# failed parts: ${failures.join(', ')}` : '# all parts green');
