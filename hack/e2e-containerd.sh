@@ -20,14 +20,10 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 tsrun=${TSRUN:-$here/bin/tsrun}
 case $tsrun in /*) ;; *) tsrun=$(pwd)/$tsrun ;; esac
+. "$here/hack/lib-e2e.sh"
 
 if [ -z "${E2E_CONTAINERD_INNER:-}" ]; then
-  if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP e2e-containerd: needs root"; exit 0; fi
-  for b in containerd containerd-shim-runc-v2 ctr unshare script sha256sum; do
-    if ! command -v $b >/dev/null 2>&1; then echo "1..0 # SKIP e2e-containerd: $b not installed (Debian: apt-get install containerd)"; exit 0; fi
-  done
-  if [ ! -x "$tsrun" ]; then echo "Bail out! runtime $tsrun is not executable (node hack/build.mjs)"; exit 1; fi
-  if [ ! -d "$here/test-bundle/rootfs" ]; then sh "$here/hack/mkbundle.sh" >/dev/null || { echo "Bail out! hack/mkbundle.sh failed"; exit 1; }; fi
+  e2e_preflight containerd containerd containerd containerd-shim-runc-v2 ctr unshare script sha256sum
   # unshare without --fork execs sh: the same pid, so callers can still stop us by pid.
   exec unshare --mount --net --propagation private -- env E2E_CONTAINERD_INNER=1 TSRUN="$tsrun" sh "$0" "$@"
 fi
@@ -87,11 +83,6 @@ ctrshell() { # the ctr command line as one string, for script(1)
   printf "ctr -a '%s' -n %s" "$sock" "$ns"
 }
 
-n=0; failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/  # /'; done; }
-check() { name=$1; want=$2; got=$3; shift 3; if [ "$want" = "$got" ]; then ok "$name"; else notok "$name" "expected: $(printf %s "$want" | od -c | head -3)" "got:      $(printf %s "$got" | od -c | head -3)" "$@"; fi; }
-checkgrep() { name=$1; pat=$2; txt=$3; shift 3; if printf '%s\n' "$txt" | grep -qE -- "$pat"; then ok "$name"; else notok "$name" "wanted /$pat/ in: $txt" "$@"; fi; }
 status() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
 taskpid() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $2 }'; }
 cgfile() { cat "/sys/fs/cgroup/$2$cgparent/$1/$3" 2>&1; }
@@ -136,14 +127,7 @@ checkgrep "config.toml: CRI runtimes.tsrun options BinaryName (containerd config
 # ---- start the private daemon ----
 containerd --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
 cpid=$!
-i=0
-until C version >/dev/null 2>&1; do
-  i=$((i + 1))
-  if [ $i -gt 300 ] || ! kill -0 $cpid 2>/dev/null; then
-    echo "Bail out! containerd did not come up; its log:"; tail -20 "$tmp/containerd.log" | sed 's/^/# /'; exit 1
-  fi
-  sleep 0.1
-done
+wait_daemon containerd "$cpid" "$tmp/containerd.log" C version
 echo "# containerd $(C version 2>/dev/null | awk '/Server:/ { s = 1 } s && /Version:/ { print $2; exit }') pid $cpid, snapshotter $snap, runtime $tsrun"
 
 # ---- the image: an OCI image layout made with tar ----

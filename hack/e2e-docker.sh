@@ -29,13 +29,9 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 tsrun=${TSRUN:-$here/bin/tsrun}
 case $tsrun in /*) ;; *) tsrun=$(pwd)/$tsrun ;; esac
+. "$here/hack/lib-e2e.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP e2e-docker: needs root"; exit 0; fi
-for b in dockerd containerd containerd-shim-runc-v2 docker unshare ip; do
-  if ! command -v $b >/dev/null 2>&1; then echo "1..0 # SKIP e2e-docker: $b not installed (Debian: apt-get install docker.io iproute2)"; exit 0; fi
-done
-if [ ! -x "$tsrun" ]; then echo "Bail out! runtime $tsrun is not executable (node hack/build.mjs)"; exit 1; fi
-if [ ! -d "$here/test-bundle/rootfs" ]; then sh "$here/hack/mkbundle.sh" >/dev/null || { echo "Bail out! hack/mkbundle.sh failed"; exit 1; }; fi
+e2e_preflight docker "docker.io iproute2" dockerd containerd containerd-shim-runc-v2 docker unshare ip
 
 tmp=$(mktemp -d /tmp/tsrun-e2e.XXXXXX)
 sock=$tmp/docker.sock
@@ -55,11 +51,6 @@ poll() { t=$(($1 * 10)); shift; until eval "$1"; do [ $t -le 0 ] && return 1; sl
 # the runtime's own view of a container (through the state root the shim gives it)
 rtstatus() { "$tsrun" --root "$tmp/exec/runtime-runc/moby" state "$1" 2>&1 | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 
-n=0; failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/  # /'; done; }
-# check NAME EXPECTED ACTUAL [details…]
-check() { name=$1; want=$2; got=$3; shift 3; if [ "$want" = "$got" ]; then ok "$name"; else notok "$name" "expected: $(printf %s "$want" | od -c | head -3)" "got:      $(printf %s "$got" | od -c | head -3)" "$@"; fi; }
 
 cleanup() {
   set +e
@@ -105,14 +96,7 @@ unshare --mount --propagation private -- dockerd --config-file "$tmp/daemon.json
   --iptables=false --ip-masq=false --ip-forward=false --bridge=none --storage-driver "$driver" \
   --cgroup-parent "$cgparent" --add-runtime "tsrun=$tsrun" --default-runtime tsrun >"$tmp/dockerd.log" 2>&1 &
 dpid=$!
-i=0
-until D version >/dev/null 2>&1; do
-  i=$((i + 1))
-  if [ $i -gt 300 ] || ! kill -0 $dpid 2>/dev/null; then
-    echo "Bail out! dockerd did not come up; its log:"; tail -20 "$tmp/dockerd.log" | sed 's/^/# /'; exit 1
-  fi
-  sleep 0.1
-done
+wait_daemon dockerd "$dpid" "$tmp/dockerd.log" D version
 echo "# dockerd $(D version -f '{{.Server.Version}}') pid $dpid, storage $driver, runtime $tsrun"
 
 # ---- the image ----

@@ -21,14 +21,10 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 tsrun=${TSRUN:-$here/bin/tsrun}
 case $tsrun in /*) ;; *) tsrun=$(pwd)/$tsrun ;; esac
+. "$here/hack/lib-e2e.sh"
 
 if [ -z "${E2E_PODMAN_INNER:-}" ]; then
-  if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP e2e-podman: needs root"; exit 0; fi
-  for b in podman conmon unshare script; do
-    if ! command -v $b >/dev/null 2>&1; then echo "1..0 # SKIP e2e-podman: $b not installed (Debian: apt-get install podman)"; exit 0; fi
-  done
-  if [ ! -x "$tsrun" ]; then echo "Bail out! runtime $tsrun is not executable (node hack/build.mjs)"; exit 1; fi
-  if [ ! -d "$here/test-bundle/rootfs" ]; then sh "$here/hack/mkbundle.sh" >/dev/null || { echo "Bail out! hack/mkbundle.sh failed"; exit 1; }; fi
+  e2e_preflight podman podman podman conmon unshare script
   # unshare without --fork execs sh: the same pid, so callers can still stop us by pid.
   exec unshare --mount --net --propagation private -- env E2E_PODMAN_INNER=1 TSRUN="$tsrun" sh "$0" "$@"
 fi
@@ -82,15 +78,6 @@ P() { timeout -k 5 "${E2E_CMD_TIMEOUT:-120}" podman --root "$tmp/root" --runroot
 RUN() { P run --network none --cgroup-parent "$cgparent" "$@"; }
 IMG=localhost/busybox:tsrun
 
-n=0; failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/  # /'; done; }
-# check NAME EXPECTED ACTUAL [details…]
-check() { name=$1; want=$2; got=$3; shift 3; if [ "$want" = "$got" ]; then ok "$name"; else notok "$name" "expected: $(printf %s "$want" | od -c | head -3)" "got:      $(printf %s "$got" | od -c | head -3)" "$@"; fi; }
-# checkgrep NAME PATTERN TEXT [details…]
-checkgrep() { name=$1; pat=$2; txt=$3; shift 3; if printf '%s\n' "$txt" | grep -qE -- "$pat"; then ok "$name"; else notok "$name" "wanted /$pat/ in: $txt" "$@"; fi; }
-# waitfor N CMD…: retry CMD every 0.1 s up to N times
-waitfor() { w=$1; shift; i=0; until "$@" >/dev/null 2>&1; do i=$((i + 1)); [ $i -ge "$w" ] && return 1; sleep 0.1; done; }
 state() { P inspect -f '{{.State.Status}}' "$1" 2>&1; }
 cgfile() { # cgfile CONTAINER CONTROLLER FILE: the container's cgroup file, found from its pid
   cp=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" /proc/"$(P inspect -f '{{.State.Pid}}' "$1" 2>/dev/null)"/cgroup 2>/dev/null | cut -d: -f3)
