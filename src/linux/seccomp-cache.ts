@@ -26,7 +26,8 @@
  *
  * Pure apart from the file system: the compiler is a parameter, so tests run it with a fake and a temp dir.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import {
   closeSync, constants as C, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync,
   renameSync, statSync, unlinkSync, writeSync, type BigIntStats,
@@ -36,6 +37,14 @@ import { dirname, join } from 'node:path';
 import type { Seccomp } from '../spec/types.js';
 import { TSRUN_VERSION } from '../version.js';
 import type { CompiledSeccomp } from './seccomp.js';
+
+/**
+ * node:crypto, loaded on first use: create imports this module statically, and loading crypto costs ≈ 2.5 ms that
+ * a config without linux.seccomp must not pay (docs/performance.md). getBuiltinModule: Node ≥ 20.16.
+ */
+let crypto: typeof Crypto | undefined;
+const cryptoModule = (): typeof Crypto => (crypto ??= (process.getBuiltinModule?.('node:crypto') ?? createRequire(import.meta.url)('node:crypto')) as typeof Crypto);
+const sha256 = () => cryptoModule().createHash('sha256');
 
 /** Bump when the entry layout or the key's inputs change. */
 export const CACHE_FORMAT = 1;
@@ -129,7 +138,7 @@ export function profileForKey(sc: Seccomp): Omit<Seccomp, 'listenerPath' | 'list
 }
 
 export function cacheKey(sc: Seccomp, host: HostIdentity): Buffer {
-  const h = createHash('sha256');
+  const h = sha256();
   for (const part of [`tsrun-seccomp-cache ${CACHE_FORMAT}`, `tsrun ${TSRUN_VERSION}`, host.build, host.arch, host.kernel, host.lib, canonicalJson(profileForKey(sc))]) {
     h.update(part).update('\0');
   }
@@ -192,7 +201,7 @@ export function encodeEntry(key: Buffer, c: CompiledSeccomp): Buffer {
   let at = MAGIC.copy(head, 0);
   at = head.writeUInt32LE(CACHE_FORMAT, at);
   at += key.copy(head, at);
-  at += createHash('sha256').update(body).digest().copy(head, at);
+  at += sha256().update(body).digest().copy(head, at);
   head.writeUInt32LE(body.length, at);
   return Buffer.concat([head, body]);
 }
@@ -215,7 +224,7 @@ export function decodeEntry(buf: Buffer, key: Buffer): CompiledSeccomp | string 
   at += 4;
   if (buf.length !== at + bodyLen) return `body length ${buf.length - at}, header says ${bodyLen}`;
   const body = buf.subarray(at);
-  if (!createHash('sha256').update(body).digest().equals(sum)) return 'checksum mismatch';
+  if (!sha256().update(body).digest().equals(sum)) return 'checksum mismatch';
   if (body.length < 4) return 'truncated body';
   const metaLen = body.readUInt32LE(0);
   if (4 + metaLen > body.length) return 'bad meta length';
@@ -303,7 +312,7 @@ function writeEntry(dir: string, path: string, data: Buffer): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const problem = checkDirs(dir);
   if (problem) throw new Error(`not writing: ${problem}`);
-  const tmp = join(dir, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
+  const tmp = join(dir, `.tmp.${process.pid}.${cryptoModule().randomBytes(6).toString('hex')}`);
   const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
   try {
     let off = 0;
