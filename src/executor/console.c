@@ -15,12 +15,7 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
-#include "executor.h"
-
-/* path.c */
-const char *fd_path(char *buf, int fd);
-int bind_fds(int src, int dst, unsigned long flags);
-int create_file_at(int dirfd, const char *name, int mode);
+#include "internal.h"
 
 /* The root's /dev/pts/ptmx, not followed if a symlink, checked to be devpts's ptmx (5:2, inode 2), reopened. */
 static int open_ptmx(int rootfd)
@@ -29,46 +24,49 @@ static int open_ptmx(int rootfd)
 	struct statfs sf;
 	struct stat st;
 	int fd = open_in_root(rootfd, "/dev/pts/ptmx", O_PATH | O_NOFOLLOW, 0), m = -1;
-	if (fd < 0)
-		return -1;
-	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
+	if (fd < 0 || fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
 		m = -1;
 	else if (sf.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2) ||
 	         st.st_ino != 2)
 		errno = ENODEV;
 	else
 		m = open(fd_path(p, fd), O_RDWR | O_NOCTTY | O_CLOEXEC);
-	int err = errno;
-	close(fd);
-	errno = err;
+	closeq(fd);
 	return m;
 }
 
-static int send_master(int sock, int fd)
+int put_fd(int from, int to)
 {
-	char payload[] = "/dev/ptmx";
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = { .iov_base = payload, .iov_len = sizeof payload - 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	return from == to ? fcntl(to, F_SETFD, 0) : dup2(from, to);
+}
+
+int send_fd(int sock, const void *msg, uint32_t len, int fd)
+{
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
 	memset(&u, 0, sizeof u);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	ssize_t n;
-	do
-		n = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0 && (size_t)n != iov.iov_len)
-		errno = EIO;
-	return (size_t)n == iov.iov_len ? 0 : -1;
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	/* A stream may take the message in several calls; the fd goes with the first bytes only. */
+	for (uint32_t done = 0; done < len;) {
+		iov = (struct iovec){ .iov_base = (char *)(uintptr_t)msg + done, .iov_len = len - done };
+		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? (errno = EIO, -1) : -1;
+		done += (uint32_t)n;
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+	}
+	return 0;
 }
 
-int step_CONSOLE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(CONSOLE)
 {
 	int sock = ctx->table[s->f[0]], master, peer = -1, dev = -1, con = -1, own = -1;
 	int exec_console = (s->flags & STEP_F_NO_DEV_CONSOLE) != 0, root = ctx->rootfd;
@@ -92,22 +90,14 @@ int step_CONSOLE(struct exec_ctx *ctx, const struct step *s, struct step_error *
 		op = "bind /dev/console";
 	else if ((ws.ws_row || ws.ws_col) && ioctl(peer, TIOCSWINSZ, &ws) < 0)
 		op = "ioctl TIOCSWINSZ";
-	else if (send_master(sock, master) < 0)
+	else if (send_fd(sock, "/dev/ptmx", 9, master) < 0)
 		op = "sendmsg console socket";
-	int err = errno;
-	if (own >= 0)
-		close(own);
-	if (master >= 0)
-		close(master);
-	if (dev >= 0)
-		close(dev);
-	if (con >= 0)
-		close(con);
-	if (op) {
-		if (peer >= 0)
-			close(peer);
-		return step_fail(e, err, op, path);
-	}
+	closeq(own);  /* closeq keeps errno */
+	closeq(master);
+	closeq(dev);
+	closeq(con);
+	if (op)
+		return fail_close(e, op, path, peer, -1);
 	close(sock);
 	ctx->table[s->f[0]] = -1;
 	if (setsid() < 0)
@@ -115,10 +105,9 @@ int step_CONSOLE(struct exec_ctx *ctx, const struct step *s, struct step_error *
 	else if (ioctl(peer, TIOCSCTTY, 0) < 0)
 		op = "ioctl TIOCSCTTY";
 	for (int i = 0; i < 3 && !op; i++)
-		if (peer == i ? fcntl(peer, F_SETFD, 0) < 0 : dup3(peer, i, 0) < 0)
+		if (put_fd(peer, i) < 0)
 			op = "dup3";
-	err = errno;
 	if (peer > 2)
-		close(peer);
-	return op ? step_fail(e, err, op, "/dev/console") : 0;
+		closeq(peer);
+	return op ? step_fail(e, errno, op, "/dev/console") : 0;
 }

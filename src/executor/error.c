@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +37,39 @@ int step_fail(struct step_error *e, int err, const char *op, const char *path)
 	copy_bounded(e->op, sizeof e->op, op ? op : "");
 	copy_bounded(e->path, sizeof e->path, path ? path : "");
 	return -1;
+}
+
+int fail_close(struct step_error *e, const char *op, const char *path, int a, int b)
+{
+	int err = errno;
+	closeq(a);
+	closeq(b);
+	return step_fail(e, err, op, path);
+}
+
+int step_failf(struct step_error *e, int err, const char *op, const char *fmt, ...)
+{
+	char buf[sizeof e->path + 4];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return step_fail(e, err, op, buf);
+}
+
+void closeq(int fd)
+{
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+}
+
+int write_text(int fd, const char *text)
+{
+	size_t n = strlen(text);
+	ssize_t w = write(fd, text, n);
+	return w >= 0 && (size_t)w == n ? 0 : (errno = w < 0 ? errno : EIO, -1);
 }
 
 /* Appends src to buf (bounded), escaping what would break a JSON string or a logfmt quoted value. */

@@ -26,12 +26,11 @@ void reset_signals(void)
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, zero, NULL, (size_t)(_NSIG / 8));
 }
 
-int step_CHDIR(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(CHDIR)
 {
 	char cwd[4096];
 	long r;
 
-	(void)ctx;
 	if (chdir(s->s[0]) < 0)
 		return step_fail(e, errno, "chdir", s->s[0]);
 	/* The raw syscall: the kernel answers "(unreachable)/..." for a cwd outside our root (security.md D2.5). */
@@ -55,7 +54,7 @@ static int check_exe(const char *p)
 	return faccessat(AT_FDCWD, p, X_OK, AT_EACCESS);
 }
 
-int step_RESOLVE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(RESOLVE)
 {
 	const char *name = s->s[0];
 	char p[sizeof ctx->resolved];
@@ -97,7 +96,7 @@ static void close_from_except(unsigned lo, int a, int b)
 	syscall(SYS_close_range, start, ~0u, 0u);
 }
 
-int step_EXEC(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(EXEC)
 {
 	const char *path = s->s[0][0] ? s->s[0] : ctx->resolved;
 

@@ -13,7 +13,9 @@
 
 void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 void put_u32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-uint32_t get_u32le(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+uint16_t get_u16le(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+uint32_t get_u32le(const uint8_t *p) { return get_u16le(p) | (uint32_t)get_u16le(p + 2) << 16; }
+uint64_t get_u64le(const uint8_t *p) { return get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32; }
 
 static int send_all(int fd, const uint8_t *p, size_t n)
 {
@@ -69,8 +71,8 @@ int frame_recv_hdr(int fd, uint16_t *type, uint32_t *len, uint32_t max)
 	if (r <= 0)
 		return r;
 	*len = get_u32le(hdr);
-	*type = (uint16_t)(hdr[4] | hdr[5] << 8);
-	if ((hdr[6] | hdr[7] << 8) != PROTO_VERSION) {
+	*type = get_u16le(hdr + 4);
+	if (get_u16le(hdr + 6) != PROTO_VERSION) {
 		errno = EPROTO;
 		return -1;
 	}

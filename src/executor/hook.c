@@ -10,23 +10,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "internal.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1u << 2)
-#endif
-
-/* dup2 that also works when the fd is already in place (dup2(x, x) would keep its close-on-exec flag). */
-static int put_fd(int from, int to)
-{
-	return from == to ? fcntl(to, F_SETFD, 0) : dup2(from, to);
-}
 
 static _Noreturn void hook_child(const struct exec_ctx *ctx, const struct step *s, int in, int errpipe)
 {
@@ -45,10 +34,9 @@ fail:
 	_exit(127);
 }
 
-int step_HOOK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(HOOK)
 {
 	const char *path = s->s[0];
-	char what[256];
 	int in, ep[2], pidfd, st, err = 0, tmo;
 	pid_t pid;
 	ssize_t r;
@@ -103,16 +91,12 @@ int step_HOOK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (r == 0) {
-		snprintf(what, sizeof what, "%s: timed out after %llu s", path, (unsigned long long)s->u[0]);
-		return step_fail(e, ETIMEDOUT, "hook", what);
-	}
+	if (r == 0)
+		return step_failf(e, ETIMEDOUT, "hook", "%s: timed out after %llu s", path, (unsigned long long)s->u[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	/* Go's wording (runc quotes the hook's *exec.ExitError): "exit status 3", "signal: killed". */
 	if (WIFEXITED(st))
-		snprintf(what, sizeof what, "%s: exit status %d", path, WEXITSTATUS(st));
-	else
-		snprintf(what, sizeof what, "%s: signal %d", path, WTERMSIG(st));
-	return step_fail(e, EIO, "hook", what);
+		return step_failf(e, EIO, "hook", "%s: exit status %d", path, WEXITSTATUS(st));
+	return step_failf(e, EIO, "hook", "%s: signal %d", path, WTERMSIG(st));
 }

@@ -31,9 +31,7 @@ int lsm_write_attr(const char *proc, const char *attr, const char *label, struct
 	char rel[128], path[256];
 	struct statfs sfs;
 	struct stat st;
-	size_t n = strlen(label);
-	ssize_t w;
-	int dfd, fd, err;
+	int dfd, fd;
 
 	if (snprintf(rel, sizeof rel, "thread-self/attr/%s", attr) >= (int)sizeof rel)
 		return step_fail(e, ENAMETOOLONG, "lsm attr", attr);
@@ -41,30 +39,20 @@ int lsm_write_attr(const char *proc, const char *attr, const char *label, struct
 	dfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return step_fail(e, errno, "open", proc);
-	if (fstatfs(dfd, &sfs) < 0 || fstat(dfd, &st) < 0) {
-		err = errno;
-		close(dfd);
-		return step_fail(e, err, "fstatfs", proc);
-	}
-	if (sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != PROC_ROOT_INO) {
-		close(dfd);  /* not the root of a procfs: nothing is written anywhere */
-		return step_fail(e, EXDEV, "verify procfs", proc);
-	}
+	if (fstatfs(dfd, &sfs) < 0 || fstat(dfd, &st) < 0)
+		return fail_close(e, "fstatfs", proc, dfd, -1);
+	if (sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != PROC_ROOT_INO)  /* nothing is written anywhere */
+		return FAIL_WITH(EXDEV, "verify procfs", proc, dfd, -1);
 	fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof how);
-	err = errno;
-	close(dfd);
+	closeq(dfd);
 	if (fd < 0)
-		return step_fail(e, err, "openat2", path);
-	w = write(fd, label, n);  /* one write: the LSM parses the buffer of one call */
-	err = w < 0 ? errno : EIO;
-	close(fd);
-	if (w < 0 || (size_t)w != n)
-		return step_fail(e, err, "write", path);
-	return 0;
+		return step_fail(e, errno, "openat2", path);
+	if (write_text(fd, label) < 0)
+		return fail_close(e, "write", path, fd, -1);
+	return close(fd), 0;
 }
 
-int step_LSM_LABEL(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(LSM_LABEL)
 {
-	(void)ctx;
 	return lsm_write_attr("/proc", s->s[0], s->s[1], e);
 }

@@ -18,27 +18,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "executor.h"
-
-/* path.c */
-const char *fd_path(char *buf, int fd);
-int bind_fds(int src, int dst, unsigned long flags);
-int path_clean(const char *in, char *out, size_t n);
-int open_parent_in_root(int rootfd, const char *path, int create, char *name, struct step_error *e);
-int create_file_at(int dirfd, const char *name, int mode);
-
-/* Report errno (saved first), close up to two fds. */
-static int fail(struct step_error *e, const char *op, const char *path, int a, int b)
-{
-	int err = errno;
-	if (a >= 0)
-		close(a);
-	if (b >= 0)
-		close(b);
-	return step_fail(e, err, op, path);
-}
-
-#define FAIL_WITH(err, op, path, a, b) (errno = (err), fail(e, op, path, a, b))
+#include "internal.h"
 
 /* mask/readonly after their target was found: ENOENT now (no /proc/self/fd, no /dev/null) must not read as
  * "target missing", which STEP_F_OK_ENOENT would skip; report ENXIO instead. */
@@ -88,10 +68,8 @@ static int reopen_mount(int rootfd, const char *path, int covered)
 	          statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) < 0 ? errno : 0;
 	if (!err && (!(b.stx_attributes & STATX_ATTR_MOUNT_ROOT) || a.stx_mnt_id == b.stx_mnt_id))
 		err = ESTALE;
-	if (err) {
-		close(fd);
-		return errno = err, -1;
-	}
+	if (err)
+		return close(fd), errno = err, -1;
 	return fd;
 }
 
@@ -104,35 +82,33 @@ static int same_object(int a, int b)
 	       x.stx_ino == y.stx_ino && x.stx_dev_major == y.stx_dev_major && x.stx_dev_minor == y.stx_dev_minor;
 }
 
-int step_PROPAGATION(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(PROPAGATION)
 {
-	(void)ctx;
-	return mount(NULL, s->s[0], NULL, s->u[0], NULL) < 0 ? fail(e, "mount propagation", s->s[0], -1, -1) : 0;
+	return mount(NULL, s->s[0], NULL, s->u[0], NULL) < 0 ? fail_close(e, "mount propagation", s->s[0], -1, -1) : 0;
 }
 
 /* D3.3 / D8: a rootfs whose /proc or /sys is a symlink or not a directory is refused (CVE-2023-27561/28642). */
-int step_ROOTFS_BIND(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(ROOTFS_BIND)
 {
 	static const char *const special[] = { "/proc", "/sys" };
 	const char *root = s->s[0];
 	struct stat st;
 	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return fail(e, "bind rootfs", root, -1, -1);
+		return fail_close(e, "bind rootfs", root, -1, -1);
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(e, "open rootfs", root, -1, -1);
+		return fail_close(e, "open rootfs", root, -1, -1);
 	for (int i = 0; i < 2; i++) {
 		if (fstatat(fd, special[i] + 1, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue;
-			return fail(e, "fstatat", special[i], fd, -1);
+			return fail_close(e, "fstatat", special[i], fd, -1);
 		}
 		if (!S_ISDIR(st.st_mode))
 			return FAIL_WITH(S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "rootfs: not a real directory",
 			                 special[i], fd, -1);
 	}
-	if (ctx->rootfd >= 0)
-		close(ctx->rootfd);
+	closeq(ctx->rootfd);
 	ctx->rootfd = fd;
 	return 0;
 }
@@ -167,14 +143,14 @@ static int open_target(int rootfd, const char *path, uint64_t opts, int *created
 	if (fd >= 0)
 		return fd;
 	if (errno != ENOENT || !(opts & (MOUNT_OPT_MKDIR | MOUNT_OPT_MKFILE)))
-		return fail(e, "openat2", path, -1, -1);
+		return fail_close(e, "openat2", path, -1, -1);
 	if (opts & MOUNT_OPT_MKDIR)
 		return mkdir_all_in_root(rootfd, path, 0755, e);
 	int dir = open_parent_in_root(rootfd, path, 1, name, e);
 	if (dir < 0)
 		return -1;
 	if ((fd = create_file_at(dir, name, 0644)) < 0)
-		return fail(e, "create mount target", path, dir, -1);
+		return fail_close(e, "create mount target", path, dir, -1);
 	close(dir);
 	return fd;
 }
@@ -225,13 +201,10 @@ static int copy_entries(int from, int to, int depth, struct step_error *e)
 				r = fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 				    (!S_ISLNK(st.st_mode) && fchmodat(to, name, st.st_mode & 07777, 0) < 0) ||
 				    utimensat(to, name, t, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 0;
-			int err = errno;
-			if (a >= 0)
-				close(a);
-			if (b >= 0)
-				close(b);
+			closeq(a);
+			closeq(b);
 			if (r)
-				return step_fail(e, err, "tmpcopyup", name);
+				return step_fail(e, errno, "tmpcopyup", name);
 		}
 	}
 	return n < 0 ? step_fail(e, errno, "tmpcopyup getdents", "") : 0;
@@ -255,13 +228,10 @@ static int mount_at(struct exec_ctx *ctx, int srcfd, int tree, const char *src, 
 		return FAIL_WITH(ENAMETOOLONG, "mount", tgt, srcfd, -1);
 	if (!proc_target_ok(clean, fstype, srcfd))
 		return FAIL_WITH(EPERM, "mount on /proc not allowed", tgt, srcfd, -1);
-	if ((dst = open_target(ctx->rootfd, tgt, opts, &created, e)) < 0) {
-		if (srcfd >= 0)
-			close(srcfd);
-		return -1;
-	}
+	if ((dst = open_target(ctx->rootfd, tgt, opts, &created, e)) < 0)
+		return closeq(srcfd), -1;
 	if (fstat(dst, &st) < 0 || fstatfs(dst, &sf) < 0)
-		return fail(e, "fstat", tgt, srcfd, dst);
+		return fail_close(e, "fstat", tgt, srcfd, dst);
 	if ((opts & MOUNT_OPT_TARGET_MUST_BE_DIR) && !S_ISDIR(st.st_mode))
 		return FAIL_WITH(S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "mount on non-directory", tgt, srcfd, dst);
 	/* A target that resolves to the root itself ("/dev -> /" in the image) would cover the whole rootfs. */
@@ -272,7 +242,7 @@ static int mount_at(struct exec_ctx *ctx, int srcfd, int tree, const char *src, 
 		return FAIL_WITH(EPERM, "mount on /proc not allowed", tgt, srcfd, dst);
 	/* tmpcopyup: keep a readable handle on the directory about to be covered */
 	if ((opts & MOUNT_OPT_COPYUP) && (from = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return fail(e, "tmpcopyup open", tgt, srcfd, dst);
+		return fail_close(e, "tmpcopyup open", tgt, srcfd, dst);
 	/* A tmpfs over a directory that was there keeps that directory's mode unless data says mode= (the later option
 	 * wins): runc ≥ 1.1.8 and crun prepend it the same way; without it /run would turn 1777. */
 	if (!tree && srcfd < 0 && !created && S_ISDIR(st.st_mode) && !strcmp(fstype, "tmpfs") &&
@@ -286,50 +256,47 @@ static int mount_at(struct exec_ctx *ctx, int srcfd, int tree, const char *src, 
 	else
 		r = mount(src, fd_path(p, dst), *fstype ? fstype : NULL, flags, *data ? data : NULL);
 	if (r < 0) {
-		if (from >= 0)
-			close(from);
-		return fail(e, tree ? "move_mount" : "mount", tgt, srcfd, dst);
+		closeq(from);
+		return fail_close(e, tree ? "move_mount" : "mount", tgt, srcfd, dst);
 	}
-	if (srcfd >= 0)
-		close(srcfd);
+	closeq(srcfd);
 	if (!reflags && !prop && !attr.attr_set && !attr.attr_clr && from < 0)
 		return close(dst), 0;
 	int nfd = reopen_mount(ctx->rootfd, tgt, dst);
 	if (nfd < 0)
-		return fail(e, "reopen mount", tgt, dst, from);
+		return fail_close(e, "reopen mount", tgt, dst, from);
 	close(dst);
 	if (from >= 0) {
 		int to = openat(nfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		r = to < 0 ? fail(e, "tmpcopyup open", tgt, -1, -1) : copy_entries(from, to, 0, e);
+		r = to < 0 ? fail_close(e, "tmpcopyup open", tgt, -1, -1) : copy_entries(from, to, 0, e);
 		close(from);
-		if (to >= 0)
-			close(to);
+		closeq(to);
 		if (r < 0)
 			return close(nfd), -1;
 	}
 	if (reflags && remount_fd(nfd, reflags, 0) < 0)
-		return fail(e, "remount", tgt, nfd, -1);
+		return fail_close(e, "remount", tgt, nfd, -1);
 	if (prop && mount(NULL, fd_path(p, nfd), NULL, prop, NULL) < 0)
-		return fail(e, "mount propagation", tgt, nfd, -1);
+		return fail_close(e, "mount propagation", tgt, nfd, -1);
 	if ((attr.attr_set || attr.attr_clr) &&
 	    syscall(SYS_mount_setattr, nfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-		return fail(e, "mount_setattr", tgt, nfd, -1);
+		return fail_close(e, "mount_setattr", tgt, nfd, -1);
 	close(nfd);
 	return 0;
 }
 
-int step_MOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(MOUNT)
 {
 	const char *src = s->s[0];
 	struct mount_attr attr = { .attr_set = s->u[4], .attr_clr = s->u[5] };
 	int srcfd = -1;
 	if ((s->u[1] & MOUNT_OPT_BIND_FD) && (srcfd = open(src, O_PATH | O_CLOEXEC)) < 0)
-		return fail(e, "open mount source", src, -1, -1);
+		return fail_close(e, "open mount source", src, -1, -1);
 	return mount_at(ctx, srcfd, 0, src, s->s[1], s->s[2], s->s[3], s->u[0], s->u[1], s->u[2], s->u[3], attr, e);
 }
 
 /* An idmapped tree made by idmapTree (fd slot): attached at the target, then treated like a bind. */
-int step_MOUNT_TREE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(MOUNT_TREE)
 {
 	struct mount_attr attr = { .attr_set = s->u[3], .attr_clr = s->u[4] };
 	int tree = ctx->table[s->f[0]];
@@ -369,11 +336,9 @@ static int idmap_userns(const char *umap, const char *gmap, struct step_error *e
 		const char *text = i ? gmap : umap;
 		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		ssize_t w = fd < 0 ? -1 : write(fd, text, strlen(text));
-		if (w < 0 || (size_t)w != strlen(text))
-			err = w < 0 ? errno : EIO;
-		if (fd >= 0)
-			close(fd);
+		if (fd < 0 || write_text(fd, text) < 0)
+			err = errno;
+		closeq(fd);
 	}
 	if (!err) {
 		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
@@ -388,7 +353,7 @@ static int idmap_userns(const char *umap, const char *gmap, struct step_error *e
 	return err ? step_fail(e, err, "idmap user namespace", path) : ns;
 }
 
-int step_IDMAP_TREE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(IDMAP_TREE)
 {
 	const char *src = s->s[0];
 	/* recursive: bit 0 clones the submounts too (rbind), bit 1 idmaps them too (ridmap) */
@@ -400,19 +365,18 @@ int step_IDMAP_TREE(struct exec_ctx *ctx, const struct step *s, struct step_erro
 		return -1;
 	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | clone_rec);
 	if (tree < 0)
-		return fail(e, "open_tree", src, ns, -1);
+		return fail_close(e, "open_tree", src, ns, -1);
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | attr_rec, &attr, sizeof attr) < 0)
-		return fail(e, "mount_setattr idmap", src, ns, tree);
+		return fail_close(e, "mount_setattr idmap", src, ns, tree);
 	close(ns);
-	if (ctx->table[s->u[1]] >= 0)
-		close(ctx->table[s->u[1]]);
+	closeq(ctx->table[s->u[1]]);
 	ctx->table[s->u[1]] = tree;
 	return 0;
 }
 
 /* D7: the node is made with mknodat in its parent fd (resolved in the root), never through a path. */
-int step_MKNOD(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(MKNOD)
 {
 	const char *path = s->s[0];
 	mode_t mode = (mode_t)s->u[0];
@@ -424,12 +388,12 @@ int step_MKNOD(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 		return -1;
 	if (s->u[4] & MOUNT_OPT_BIND_FD) { /* user namespace: bind the host node (same path on the host) */
 		if ((fd = create_file_at(dir, name, 0644)) < 0)
-			return fail(e, "create device target", path, dir, -1);
+			return fail_close(e, "create device target", path, dir, -1);
 		close(dir);
 		if ((dir = open(path, O_PATH | O_CLOEXEC)) < 0)
-			return fail(e, "open host device", path, fd, -1);
+			return fail_close(e, "open host device", path, fd, -1);
 		if (bind_fds(dir, fd, 0) < 0)
-			return fail(e, "bind device", path, dir, fd);
+			return fail_close(e, "bind device", path, dir, fd);
 		close(fd);
 		return close(dir), 0;
 	}
@@ -443,11 +407,11 @@ int step_MKNOD(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 			return FAIL_WITH(err, "mknodat", path, dir, -1);
 	}
 	if (fchownat(dir, name, (uid_t)s->u[2], (gid_t)s->u[3], AT_SYMLINK_NOFOLLOW) < 0)
-		return fail(e, "fchownat", path, dir, -1);
+		return fail_close(e, "fchownat", path, dir, -1);
 	return close(dir), 0;
 }
 
-int step_SYMLINK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(SYMLINK)
 {
 	const char *target = s->s[0], *path = s->s[1];
 	char name[256], buf[4096];
@@ -463,55 +427,55 @@ int step_SYMLINK(struct exec_ctx *ctx, const struct step *s, struct step_error *
 	return close(dir), 0;
 }
 
-int step_PIVOT_ROOT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(PIVOT_ROOT)
 {
 	/* mode 0 pivot_root, 1 MS_MOVE onto / + chroot (--no-pivot), 2 chroot only (no mount namespace) */
 	if (s->u[0] > 2)
 		return FAIL_WITH(EINVAL, "pivot_root mode", "/", -1, -1);
 	if (fchdir(ctx->rootfd) < 0)
-		return fail(e, "fchdir", "/", -1, -1);
+		return fail_close(e, "fchdir", "/", -1, -1);
 	if (s->u[0] == 0) {
 		int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (old < 0)
-			return fail(e, "open old root", "/", -1, -1);
+			return fail_close(e, "open old root", "/", -1, -1);
 		if (syscall(SYS_pivot_root, ".", ".") < 0)
-			return fail(e, "pivot_root", "/", old, -1);
+			return fail_close(e, "pivot_root", "/", old, -1);
 		/*
 		 * The old root is stacked on the new one now. Work on it through its own fd (runc does the same): mount(2)
 		 * does not cross mounts for ".", so a "." that named the new root would make the container's whole tree
 		 * rslave and lose every propagation mode the config asked for.
 		 */
 		if (fchdir(old) < 0)
-			return fail(e, "fchdir old root", "/", old, -1);
+			return fail_close(e, "fchdir old root", "/", old, -1);
 		close(old);
 		/* rslave first, so that the unmount does not reach the host */
 		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-			return fail(e, "make old root rslave", "/", -1, -1);
+			return fail_close(e, "make old root rslave", "/", -1, -1);
 		if (umount2(".", MNT_DETACH) < 0)
-			return fail(e, "umount old root", "/", -1, -1);
+			return fail_close(e, "umount old root", "/", -1, -1);
 	} else {
 		if (s->u[0] == 1 && mount(".", "/", NULL, MS_MOVE, NULL) < 0)
-			return fail(e, "mount MS_MOVE", "/", -1, -1);
+			return fail_close(e, "mount MS_MOVE", "/", -1, -1);
 		if (chroot(".") < 0)
-			return fail(e, "chroot", "/", -1, -1);
+			return fail_close(e, "chroot", "/", -1, -1);
 	}
 	int fd = chdir("/") < 0 ? -1 : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(e, "open new root", "/", -1, -1);
+		return fail_close(e, "open new root", "/", -1, -1);
 	close(ctx->rootfd);
 	ctx->rootfd = fd;
 	return 0;
 }
 
 /* D5 (CVE-2025-31133): directories get an empty read-only tmpfs, files a bind of a verified /dev/null (1:3). */
-int step_MASK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(MASK)
 {
 	const char *path = s->s[0];
 	struct stat st;
 	char p[32];
 	int dst = open_in_root(ctx->rootfd, path, O_PATH | O_NOFOLLOW, 0), null;
 	if (dst < 0 || fstat(dst, &st) < 0)
-		return fail(e, "open masked path", path, dst, -1); /* ENOENT: skipped */
+		return fail_close(e, "open masked path", path, dst, -1); /* ENOENT: skipped */
 	if (S_ISDIR(st.st_mode)) {
 		unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 		if (mount("tmpfs", fd_path(p, dst), "tmpfs", fl, "nr_blocks=1,nr_inodes=1") < 0 &&
@@ -530,12 +494,12 @@ int step_MASK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 }
 
 /* D8: bind the path onto itself through its fd, then remount that new mount read-only keeping its flags. */
-int step_READONLY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(READONLY)
 {
 	const char *path = s->s[0];
 	int fd = open_in_root(ctx->rootfd, path, O_PATH, 0), nfd;
 	if (fd < 0)
-		return fail(e, "open readonly path", path, -1, -1);
+		return fail_close(e, "open readonly path", path, -1, -1);
 	if (bind_fds(fd, fd, MS_REC) < 0)
 		return fail_found(e, "bind", path, fd, -1);
 	if ((nfd = reopen_mount(ctx->rootfd, path, fd)) < 0)
@@ -546,16 +510,16 @@ int step_READONLY(struct exec_ctx *ctx, const struct step *s, struct step_error 
 	return close(nfd), 0;
 }
 
-int step_REMOUNT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(REMOUNT)
 {
 	int fd = open_in_root(ctx->rootfd, s->s[0], O_PATH, 0);
 	if (fd < 0 || remount_fd(fd, s->u[0], 0) < 0)
-		return fail(e, "remount", s->s[0], fd, -1);
+		return fail_close(e, "remount", s->s[0], fd, -1);
 	return close(fd), 0;
 }
 
 /* process.cwd (runc creates it when missing): every missing directory, mode from the plan, owned by us. */
-int step_MKDIR_ALL(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(MKDIR_ALL)
 {
 	mode_t old = umask(0);
 	int fd = mkdir_all_in_root(ctx->rootfd, s->s[0], (int)(s->u[0] & 07777), e);

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <stdio.h>
 #include <string.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -16,49 +15,42 @@
 
 static uint8_t resume_buf[RESUME_MAX];
 
-/* A table fd; slots not filled yet are -1, which every syscall rejects with EBADF. */
-static int tfd(const struct exec_ctx *ctx, uint32_t idx)
-{
-	return ctx->table[idx];
-}
+/* ctx->table[f]: a slot not filled yet is -1, which every syscall below rejects with EBADF. */
 
-int step_CGROUP_JOIN(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(CGROUP_JOIN)
 {
 	/* "0" means the writing process itself (cgroup v1 and v2 alike). Path: TypeScript knows the fd's name. */
-	ssize_t w = write(tfd(ctx, s->f[0]), "0", 1);
+	ssize_t w = write(ctx->table[s->f[0]], "0", 1);
 	return w == 1 ? 0 : step_fail(e, w < 0 ? errno : EIO, "write cgroup.procs", "");
 }
 
 /* exec into a container without a mount namespace: into the init's root (a dir fd of /proc/<pid>/root). */
-int step_CHROOT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(CHROOT)
 {
-	if (fchdir(tfd(ctx, s->f[0])) < 0 || chroot(".") < 0 || chdir("/") < 0)
+	if (fchdir(ctx->table[s->f[0]]) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return step_fail(e, errno, "chroot", "");
 	return 0;
 }
 
-int step_UNSHARE(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(UNSHARE)
 {
-	(void)ctx;
 	if (s->u[0] > 0x7fffffffu || unshare((int)s->u[0]) < 0)
 		return step_fail(e, s->u[0] > 0x7fffffffu ? EINVAL : errno, "unshare", "");
 	return 0;
 }
 
-int step_SETNS(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(SETNS)
 {
-	if (s->u[0] > 0x7fffffffu || setns(tfd(ctx, s->f[0]), (int)s->u[0]) < 0)
+	if (s->u[0] > 0x7fffffffu || setns(ctx->table[s->f[0]], (int)s->u[0]) < 0)
 		return step_fail(e, s->u[0] > 0x7fffffffu ? EINVAL : errno, "setns", "");
 	return 0;
 }
 
-int step_LOOPBACK_UP(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(LOOPBACK_UP)
 {
 	struct ifreq ifr;
 	int fd, r = 0;
 
-	(void)ctx;
-	(void)s;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return step_fail(e, errno, "socket", "lo");
@@ -75,7 +67,7 @@ int step_LOOPBACK_UP(struct exec_ctx *ctx, const struct step *s, struct step_err
 	return r;
 }
 
-int step_SYNC(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(SYNC)
 {
 	uint8_t m[8];
 	uint16_t type;
@@ -104,9 +96,8 @@ int step_SYNC(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 	return 0;
 }
 
-int step_READY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(READY)
 {
-	(void)s;
 	if (ctx->ctl < 0)
 		return step_fail(e, EPIPE, "ready", "control socket already closed");
 	/* If tsrun cannot hear READY it will not record the container: do not linger half-made. */
@@ -117,9 +108,9 @@ int step_READY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 	return 0;
 }
 
-int step_MKFIFO(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(MKFIFO)
 {
-	int dir = tfd(ctx, s->f[0]), fd;
+	int dir = ctx->table[s->f[0]], fd;
 	const char *name = s->s[0];
 	mode_t old;
 
@@ -135,21 +126,19 @@ int step_MKFIFO(struct exec_ctx *ctx, const struct step *s, struct step_error *e
 	fd = openat(dir, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return step_fail(e, errno, "open", name);
-	if (ctx->table[s->u[3]] >= 0)
-		close(ctx->table[s->u[3]]);
+	closeq(ctx->table[s->u[3]]);
 	ctx->table[s->u[3]] = fd;
 	return 0;
 }
 
-int step_WAIT_START(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(WAIT_START)
 {
 	char p[32];
 	int fd;
 	ssize_t w;
 
 	/* Reopen the O_PATH fifo for writing: blocks until `tsrun start` opens the read side. */
-	snprintf(p, sizeof p, "/proc/self/fd/%d", tfd(ctx, s->f[0]));
-	while ((fd = open(p, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+	while ((fd = open(fd_path(p, ctx->table[s->f[0]]), O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
 		;
 	if (fd < 0)
 		return step_fail(e, errno, "open exec fifo", p);
@@ -161,22 +150,19 @@ int step_WAIT_START(struct exec_ctx *ctx, const struct step *s, struct step_erro
 	return 0;
 }
 
-int step_HOSTNAME(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(HOSTNAME)
 {
-	(void)ctx;
 	return sethostname(s->s[0], strlen(s->s[0])) < 0 ? step_fail(e, errno, "sethostname", s->s[0]) : 0;
 }
 
-int step_DOMAINNAME(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(DOMAINNAME)
 {
-	(void)ctx;
 	return setdomainname(s->s[0], strlen(s->s[0])) < 0 ? step_fail(e, errno, "setdomainname", s->s[0]) : 0;
 }
 
-int step_LOG_TO(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(LOG_TO)
 {
-	(void)e;
-	ctx->logfd = tfd(ctx, s->f[0]);
+	ctx->logfd = ctx->table[s->f[0]];
 	ctx->logjson = s->u[0] == 1;
 	return 0;
 }

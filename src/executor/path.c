@@ -1,10 +1,7 @@
 /*
  * path.c — every path inside the container root is resolved fd-relative with openat2(RESOLVE_IN_ROOT), and
  * created one component at a time (security.md D4: CVE-2021-30465, CVE-2024-45310, crun CVE-2019-18837).
- *
- * Besides open_in_root / mkdir_all_in_root (executor.h), this file exports a few helpers shared by mount.c and
- * console.c only; they are declared at the top of those files (keep the prototypes in step with these):
- *   fd_path, bind_fds, path_clean, open_parent_in_root, create_file_at.
+ * Exports: open_in_root / mkdir_all_in_root (executor.h) and the helpers internal.h lists under path.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "executor.h"
+#include "internal.h"
 
 static int openat2_retry(int dirfd, const char *path, int flags, uint64_t resolve)
 {
@@ -78,21 +75,6 @@ int path_clean(const char *in, char *out, size_t n)
 	return 0;
 }
 
-/*
- * Create every missing directory of path inside the root. Existing components (symlinks included) are resolved
- * in the root; each created component is reopened O_NOFOLLOW with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, so a
- * symlink swapped in meanwhile fails the step. A dangling symlink met on the way is followed the way the kernel
- * would inside the root (its target, absolute or relative to its directory, with the rest of the path appended,
- * resolved again from the root: securejoin's MkdirAll semantics), at most 40 times. Returns an O_PATH fd of the
- * final directory (caller closes it).
- */
-static int mkdir_all_depth(int rootfd, const char *path, int mode, struct step_error *e, int depth);
-
-int mkdir_all_in_root(int rootfd, const char *path, int mode, struct step_error *e)
-{
-	return mkdir_all_depth(rootfd, path, mode, e, 0);
-}
-
 /* path with its component at name (a dangling symlink in dirfd) replaced by the link's target, into out. */
 static int follow_dangling(int dirfd, const char *name, const char *path, const char *at, const char *rest,
                            char *out, size_t n)
@@ -110,6 +92,14 @@ static int follow_dangling(int dirfd, const char *name, const char *path, const 
 	return w < 0 || (size_t)w >= n ? (errno = ENAMETOOLONG, -2) : 0;
 }
 
+/*
+ * Create every missing directory of path inside the root. Existing components (symlinks included) are resolved
+ * in the root; each created component is reopened O_NOFOLLOW with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, so a
+ * symlink swapped in meanwhile fails the step. A dangling symlink met on the way is followed the way the kernel
+ * would inside the root (its target, absolute or relative to its directory, with the rest of the path appended,
+ * resolved again from the root: securejoin's MkdirAll semantics), at most 40 times. Returns an O_PATH fd of the
+ * final directory (caller closes it).
+ */
 static int mkdir_all_depth(int rootfd, const char *path, int mode, struct step_error *e, int depth)
 {
 	char buf[4096];
@@ -133,21 +123,16 @@ static int mkdir_all_depth(int rootfd, const char *path, int mode, struct step_e
 		if (l == 0)
 			break;
 		int err = l >= sizeof name ? ENAMETOOLONG : (l == 2 && !strncmp(rest, "..", 2)) ? EINVAL : 0;
-		if (err) {
-			close(fd);
-			return step_fail(e, err, "mkdir", path);
-		}
+		if (err)
+			return FAIL_WITH(err, "mkdir", path, fd, -1);
 		memcpy(name, rest, l);
 		name[l] = 0;
 		const char *at = rest;
 		rest += l;
 		if (!strcmp(name, "."))
 			continue;
-		if (mkdirat(fd, name, (mode_t)mode) < 0 && errno != EEXIST) {
-			err = errno;
-			close(fd);
-			return step_fail(e, err, "mkdirat", path);
-		}
+		if (mkdirat(fd, name, (mode_t)mode) < 0 && errno != EEXIST)
+			return fail_close(e, "mkdirat", path, fd, -1);
 		int nfd = openat2_retry(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW,
 		                        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		err = errno;
@@ -167,6 +152,11 @@ static int mkdir_all_depth(int rootfd, const char *path, int mode, struct step_e
 		fd = nfd;
 	}
 	return fd;
+}
+
+int mkdir_all_in_root(int rootfd, const char *path, int mode, struct step_error *e)
+{
+	return mkdir_all_depth(rootfd, path, mode, e, 0);
 }
 
 /*
@@ -213,10 +203,7 @@ int create_file_at(int dirfd, const char *name, int mode)
 	if (fd < 0)
 		return -1;
 	int err = fstat(fd, &st) < 0 ? errno : S_ISLNK(st.st_mode) ? ELOOP : S_ISDIR(st.st_mode) ? EISDIR : 0;
-	if (err) {
-		close(fd);
-		errno = err;
-		return -1;
-	}
+	if (err)
+		return close(fd), errno = err, -1;
 	return fd;
 }

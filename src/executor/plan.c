@@ -33,17 +33,6 @@ const char *step_name(uint16_t kind)
 	return kind < STEP_KIND_MAX && names[kind] ? names[kind] : "?";
 }
 
-/* Weak: executor.h lists it among the helpers path.c may also define; either copy is the same function. */
-__attribute__((weak)) uint64_t get_u64le(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint16_t get_u16le(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-
 struct cur {
 	const uint8_t *buf;  /* the whole plan: offsets in REJECT are absolute */
 	size_t pos, end;

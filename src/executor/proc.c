@@ -30,20 +30,12 @@ void proc_init(void)
 
 static int write_file(const char *path, const char *text, struct step_error *e)
 {
-	size_t n = strlen(text);
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t w;
-
 	if (fd < 0)
 		return step_fail(e, errno, "open", path);
-	w = write(fd, text, n);  /* one write: procfs parses the buffer of one call */
-	if (w < 0 || (size_t)w != n) {
-		int err = w < 0 ? errno : EIO;
-		close(fd);
-		return step_fail(e, err, "write", path);
-	}
-	close(fd);
-	return 0;
+	if (write_text(fd, text) < 0)
+		return fail_close(e, "write", path, fd, -1);
+	return close(fd), 0;
 }
 
 static _Noreturn void wait_and_exit(pid_t child, int keep)
@@ -61,7 +53,7 @@ static _Noreturn void wait_and_exit(pid_t child, int keep)
 	}
 }
 
-int step_FORK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(FORK)
 {
 	unsigned mode = (unsigned)s->u[0];
 	uint8_t m[4];
@@ -87,8 +79,7 @@ int step_FORK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 			;
 		if (r != 1)
 			_exit(1);  /* the parent died before telling tsrun our pid: nobody would know of us */
-		if (parent_fd >= 0)
-			close(parent_fd);
+		closeq(parent_fd);
 		parent_fd = -1;
 		expected_ppid = -1;  /* mode 0: our parent exits now by design; pdeathsig has nothing to check */
 		if (mode == 0)
@@ -111,11 +102,10 @@ int step_FORK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
 	wait_and_exit(pid, p[1]);
 }
 
-int step_PDEATHSIG(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(PDEATHSIG)
 {
 	struct pollfd pfd = { .fd = parent_fd, .events = POLLIN };
 
-	(void)ctx;
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)s->u[0], 0, 0, 0) < 0)
 		return step_fail(e, errno, "prctl", "PR_SET_PDEATHSIG");
 	if (expected_ppid > 0 && getppid() != expected_ppid)
@@ -125,46 +115,41 @@ int step_PDEATHSIG(struct exec_ctx *ctx, const struct step *s, struct step_error
 	return 0;
 }
 
-int step_TIME_OFFSETS(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(TIME_OFFSETS)
 {
-	(void)ctx;
 	return write_file("/proc/self/timens_offsets", s->s[0], e);
 }
 
-int step_SYSCTL(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(SYSCTL)
 {
-	(void)ctx;
 	/* TypeScript computes the path from the key; we still refuse anything that is not below /proc/sys. */
 	if (strncmp(s->s[0], "/proc/sys/", 10) != 0 || strstr(s->s[0], "/.."))
 		return step_fail(e, EINVAL, "sysctl", s->s[0]);
 	return write_file(s->s[0], s->s[1], e);
 }
 
-int step_OOM_SCORE_ADJ(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(OOM_SCORE_ADJ)
 {
-	(void)ctx;
 	return write_file("/proc/self/oom_score_adj", s->s[0], e);
 }
 
-int step_RLIMIT(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(RLIMIT)
 {
 	struct rlimit rl = { .rlim_cur = s->u[1], .rlim_max = s->u[2] };
 
-	(void)ctx;
 	if (s->u[0] > 64 || prlimit(0, (int)s->u[0], &rl, NULL) < 0)
 		return step_fail(e, s->u[0] > 64 ? EINVAL : errno, "prlimit", "");
 	return 0;
 }
 
-int step_PERSONALITY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(PERSONALITY)
 {
-	(void)ctx;
 	if (s->u[0] > 0xffffffffu || personality((unsigned long)s->u[0]) < 0)
 		return step_fail(e, s->u[0] > 0xffffffffu ? EINVAL : errno, "personality", "");
 	return 0;
 }
 
-int step_SCHEDULER(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(SCHEDULER)
 {
 	/* struct sched_attr (uapi linux/sched/types.h, SCHED_ATTR_SIZE_VER1); glibc 2.36 has no wrapper. */
 	struct {
@@ -176,37 +161,30 @@ int step_SCHEDULER(struct exec_ctx *ctx, const struct step *s, struct step_error
 	} a = { sizeof a, (uint32_t)s->u[0], s->u[1], (int32_t)(uint32_t)s->u[2], (uint32_t)s->u[3],
 	        s->u[4], s->u[5], s->u[6] };
 
-	(void)ctx;
 	return syscall(SYS_sched_setattr, 0, &a, 0) < 0 ? step_fail(e, errno, "sched_setattr", "") : 0;
 }
 
-int step_IO_PRIORITY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(IO_PRIORITY)
 {
-	(void)ctx;
 	/* IOPRIO_WHO_PROCESS = 1, IOPRIO_PRIO_VALUE(class, level) = class << 13 | level */
 	if (s->u[0] > 7 || s->u[1] > 7)
 		return step_fail(e, EINVAL, "ioprio_set", "");
 	return syscall(SYS_ioprio_set, 1, 0, (int)(s->u[0] << 13 | s->u[1])) < 0 ? step_fail(e, errno, "ioprio_set", "") : 0;
 }
 
-int step_CPU_AFFINITY(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(CPU_AFFINITY)
 {
-	(void)ctx;
 	/* Raw syscall: the mask may be any length; the kernel zero-fills or truncates to its cpumask size. */
 	return syscall(SYS_sched_setaffinity, 0, (size_t)s->nb, s->b) < 0 ? step_fail(e, errno, "sched_setaffinity", "") : 0;
 }
 
-int step_UMASK(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(UMASK)
 {
-	(void)ctx;
-	(void)e;
 	umask((mode_t)(s->u[0] & 0777));
 	return 0;
 }
 
-int step_NO_NEW_PRIVS(struct exec_ctx *ctx, const struct step *s, struct step_error *e)
+STEP(NO_NEW_PRIVS)
 {
-	(void)ctx;
-	(void)s;
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? step_fail(e, errno, "prctl", "PR_SET_NO_NEW_PRIVS") : 0;
 }

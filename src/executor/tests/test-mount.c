@@ -2,10 +2,10 @@
  * test-mount.c — root tests (TAP) for the mount steps: path.c, mount.c, console.c.
  *
  * Links:  src/executor/tests/test-mount.c src/executor/path.c src/executor/mount.c src/executor/console.c
- *         (+ src/executor/error.c when present: the weak step_fail below stands in for it otherwise)
+ *         src/executor/error.c (step_fail and its variants)
  * Build:  cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined -Isrc/executor \
  *            src/executor/tests/test-mount.c src/executor/path.c src/executor/mount.c src/executor/console.c \
- *            -o /tmp/test-mount && /tmp/test-mount
+ *            src/executor/error.c -o /tmp/test-mount && /tmp/test-mount
  * Needs:  root (prints "1..0 # SKIP" otherwise). Each case runs in a forked child that unshares its mount
  *         namespace, makes "/" rslave and the whole host tree read-only except the case's own temp dirs, so
  *         nothing reaches the host even when a step is broken; the parent checks the host after.
@@ -33,14 +33,6 @@
 #include <termios.h>
 #include <unistd.h>
 #include "executor.h"
-
-__attribute__((weak)) int step_fail(struct step_error *e, int err, const char *op, const char *path)
-{
-	e->err = err;
-	snprintf(e->op, sizeof e->op, "%s", op);
-	snprintf(e->path, sizeof e->path, "%s", path);
-	return -1;
-}
 
 static struct exec_ctx ctx;
 static struct step_error err;
