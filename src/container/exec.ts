@@ -17,16 +17,18 @@ import type { RuntimeEnv } from './env.js';
 import { closeOwned, openPlanFds } from './plan-fds.js';
 import { validateId } from './id.js';
 import { load, seccompCacheDir, type StoredState } from './state-store.js';
-import { deriveStatus } from './status.js';
+import { deriveStatus, ociState } from './status.js';
 import type { IDMapping, NamespaceType, Process, Seccomp } from '../spec/types.js';
 import { applyExecFlags, compileExec, parseSubCgroups, type ExecFlags, type ExecTarget } from '../plan/exec.js';
 import { encodePlan } from '../plan/encode.js';
-import type { Plan } from '../plan/steps.js';
+import { SYNC_TOKEN, type Plan } from '../plan/steps.js';
 import { startExecutor, type ExecutorRun } from '../linux/executor.js';
 import { isSameLiveProcess, lastCap } from '../linux/proc.js';
 import { hostLsm } from '../linux/lsm.js';
 import { writePidFile } from '../linux/pidfile.js';
 import { connectConsoleSocket, type ConsoleConn } from '../linux/console-socket.js';
+import type { ListenerConn } from '../linux/seccomp.js';
+import { SPEC_VERSION } from '../version.js';
 
 /** runc's exec flags; those that shape the process (ExecFlags) are ignored with --process, as runc does. */
 export interface ExecOptions extends ExecFlags {
@@ -113,6 +115,7 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
   phase(`exec: state and compile (${plan.steps.length} steps)`);
 
   let console: ConsoleConn | undefined;
+  let listener: ListenerConn | undefined;
   let ttyPair: [number, number] | undefined;
   let fds: number[] = [];
   let run: ExecutorRun | undefined;
@@ -124,8 +127,11 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
       const theirs = ttyPair[1];
       console = { fd: theirs, close: () => { try { closeSync(theirs); } catch { /* closed */ } } };
     }
+    // SCMP_ACT_NOTIFY: connected before the spawn, as create does (runc dials the agent from the runtime too)
+    const listenerSrc = plan.fds.find((f) => f.kind === 'seccompListener');
+    if (listenerSrc?.kind === 'seccompListener') listener = await (await import('../linux/seccomp.js')).connectListener(listenerSrc.path);
     fds = openPlanFds(plan, {
-      console, logFd: () => env.log.fd(),
+      console, listener, logFd: () => env.log.fd(),
       // the init's /proc/<pid>/ns/* vanished between the status check and here: the container stopped
       onOpenError: (path, e) => (path.startsWith('/proc/') && e.code === 'ENOENT' ? badState('cannot exec in a stopped container') : undefined),
     });
@@ -142,18 +148,29 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
         handlers.push([s, h]);
       }
     }
-    run = startExecutor({
+    const started = startExecutor({
       executorPath: join(env.pkgRoot, 'dist', 'libexec', 'tsrun-executor'),
       plan: encodePlan(plan),
       stdio,
       table: fds,
-      onSync: async (step, token) => { throw new TsrunError('ERR_TSRUN_PROTOCOL', `executor asked for sync token ${token} at step ${step}; exec plans have none`); },
+      onSync: async (step, token) => {
+        if (BigInt(token) !== SYNC_TOKEN.seccomp || plan.steps[step]?.kind !== 'seccompListener') {
+          throw new TsrunError('ERR_TSRUN_PROTOCOL', `executor asked for sync token ${token} at step ${step}; exec plans have only seccomp's`);
+        }
+        // runc setnsProcess: the exec'd process's host pid; the state says "running" with the init's pid
+        const execPid = (await started.forked) ?? 0;
+        const { containerProcessState } = await import('../linux/seccomp.js');
+        return Buffer.from(containerProcessState(SPEC_VERSION, execPid, stored.seccomp?.listenerMetadata, ociState(env.root, st, 'running')));
+      },
     });
+    run = started;
     // Our copies of what the executor now holds: closing them lets EOF mean "the executor is done with it".
     closeOwned(plan, fds);
     fds = [];
     console?.close();
     console = undefined;
+    listener?.close();
+    listener = undefined;
     phase('exec: spawn executor');
     pid = (await run.forked) ?? 0;
     phase('exec: forked');
@@ -196,6 +213,7 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
     for (const [s, h] of handlers) process.off(s, h);
     closeOwned(plan, fds);
     console?.close();
+    listener?.close();
     if (ttyPair && ttyPair[0] >= 0) try { closeSync(ttyPair[0]); } catch { /* closed */ }
   }
 }
@@ -327,6 +345,6 @@ async function seccompFor(env: RuntimeEnv, sc: Seccomp): Promise<NonNullable<Exe
   });
   env.log.debug(`seccomp: ${hit ? 'compiled filter from the cache' : 'compiled with libseccomp'} (${c.program.length / 8} instructions)`);
   for (const w of c.warnings) env.log.debug(w);
-  return { program: c.program, flags: c.flags, notify: c.notify };
+  return { program: c.program, flags: c.flags, notify: c.notify, ...(sc.listenerPath ? { listenerPath: sc.listenerPath } : {}) };
 }
 

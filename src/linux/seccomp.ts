@@ -15,7 +15,7 @@
  * Only this module (through src/sys/libseccomp.ts) loads koffi for seccomp, and only when called.
  */
 import { connect, type Socket } from 'node:net';
-import { TsrunError } from '../errors.js';
+import { errnoText, TsrunError } from '../errors.js';
 import type { Seccomp, SeccompAction, SeccompFlag, SeccompOperator } from '../spec/types.js';
 import { libseccomp, SCMP_ACT, SCMP_CMP, SCMP_FLTATR, type ArgCmp } from '../sys/libseccomp.js';
 
@@ -311,7 +311,12 @@ export interface ListenerConn { fd: number; close(): void }
 export function connectListener(path: string): Promise<ListenerConn> {
   return new Promise((resolve, reject) => {
     const sock: Socket = connect({ path });
-    sock.once('error', (e) => reject(new TsrunError('ERR_TSRUN_SECCOMP', `failed to connect to seccomp listener socket ${path}: ${(e as Error).message}`, { cause: e })));
+    // runc's words: "failed to connect with seccomp agent specified in the seccomp profile: dial unix P: connect: …"
+    sock.once('error', (e) => {
+      const errno = Math.abs((e as NodeJS.ErrnoException).errno ?? 0);
+      const why = errno ? errnoText(errno) : (e as Error).message;
+      reject(new TsrunError('ERR_TSRUN_SECCOMP', `failed to connect with seccomp agent specified in the seccomp profile: dial unix ${path}: connect: ${why}`, { cause: e }));
+    });
     sock.once('connect', () => {
       const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
       if (typeof fd !== 'number' || fd < 0) {

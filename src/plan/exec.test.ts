@@ -149,13 +149,38 @@ test('terminal: a console socket is required; the console step makes no /dev/con
   encodePlan(plan);
 });
 
-test('seccomp of the container: before the caps without no_new_privs, right before exec with it; notify refused', () => {
+test('seccomp of the container: before the caps without no_new_privs, right before exec with it', () => {
   const sc = { program: new Uint8Array(16), flags: 0n };
   const a = compileExec(proc(), target({ seccomp: sc }), ctx()).plan.steps;
   assert.ok(at(a, 'seccomp') < at(a, 'capsBounding'));
   const b = compileExec(proc({ noNewPrivileges: true }), target({ seccomp: sc }), ctx()).plan.steps;
   assert.is(at(b, 'seccomp'), b.length - 2);
-  throws(() => compileExec(proc(), target({ seccomp: { ...sc, notify: true } }), ctx()), /SCMP_ACT_NOTIFY/);
+  assert.is(all(b, 'seccompListener').length, 0, 'no listener without NOTIFY');
+});
+
+test('SCMP_ACT_NOTIFY: the agent socket in the fd table, seccompListener right before the filter, after the fork', () => {
+  const NEW_LISTENER = 1n << 3n;
+  const sc = { program: new Uint8Array(16), flags: NEW_LISTENER, notify: true, listenerPath: '/run/agent.sock' };
+  for (const [noNewPrivileges, detach] of [[false, true], [true, true], [false, false], [true, false]] as const) {
+    const { plan } = compileExec(proc({ noNewPrivileges }), target({ seccomp: sc }), ctx({ detach, log: true }));
+    const s = plan.steps;
+    const l = one(s, 'seccompListener');
+    const f = one(s, 'seccomp');
+    assert.equal(plan.fds[l.socket], { kind: 'seccompListener', path: '/run/agent.sock', what: 'seccomp agent socket (receives the listener fd)' });
+    assert.is(plan.fds.filter((x) => x.kind === 'seccompListener').length, 1);
+    assert.is(s.indexOf(f), s.indexOf(l) + 1, 'the listener step right before the filter');
+    assert.is(f.filterFlags & NEW_LISTENER, NEW_LISTENER, 'loaded with NEW_LISTENER');
+    // the agent's message carries the exec'd process's host pid: known to the parent only after the fork
+    assert.ok(at(s, 'fork') < s.indexOf(l) && lastAt(s, 'cgroupJoin') < s.indexOf(l));
+    if (noNewPrivileges) {
+      assert.is(s.indexOf(f), s.length - 2, 'with no_new_privs: as close to execve as possible');
+      assert.ok(at(s, 'noNewPrivs') < s.indexOf(l) && at(s, 'caps') < s.indexOf(l));
+    } else {
+      assert.ok(s.indexOf(f) < at(s, 'capsBounding') && s.indexOf(f) < at(s, 'user'), 'privileged: before the caps drop');
+    }
+    encodePlan(plan); // fd indices inside the table
+  }
+  throws(() => compileExec(proc(), target({ seccomp: { ...sc, listenerPath: undefined } }), ctx()), /listenerPath: is required when a syscall uses SCMP_ACT_NOTIFY/);
 });
 
 test('refused: empty args, relative cwd', () => {

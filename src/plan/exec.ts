@@ -45,9 +45,10 @@ export interface ExecTarget {
   containerProcess?: Process;
   /**
    * The container's linux.seccomp, compiled by the caller (libseccomp): exec'd processes get the container's
-   * filter (runc), loaded where create loads it.
+   * filter (runc), loaded where create loads it. notify: the filter has SCMP_ACT_NOTIFY rules, and its listener fd
+   * goes to the agent at listenerPath (runc setnsProcess: a new listener per exec'd process).
    */
-  seccomp?: { program: Uint8Array; flags: bigint; notify?: boolean };
+  seccomp?: { program: Uint8Array; flags: bigint; notify?: boolean; listenerPath?: string };
   /**
    * The container has no mount namespace of its own (its init chrooted into the rootfs): the exec'd process
    * chroots into the init's root, /proc/<pid>/root, after the joins — otherwise it would run in the host's root.
@@ -82,7 +83,6 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
   const steps: Step[] = [];
   const emit = (s: Step) => void steps.push(s);
   checkExecProcess(proc);
-  if (target.seccomp?.notify) throw planError('exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet');
   const base = target.containerProcess;
   const foreground = !ctx.detach;
 
@@ -103,6 +103,10 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
   }
   const logFd = ctx.log ? addFd({ kind: 'log', what: '--log file' }) : -1;
   const rootFd = target.root ? addFd({ kind: 'path', path: target.root, flags: 'dir', what: 'root of the container\'s init' }) : -1;
+  // SCMP_ACT_NOTIFY: the parent connects to the agent before the spawn; the executor sends the new listener fd there
+  const listenerPath = target.seccomp?.notify ? target.seccomp.listenerPath : undefined;
+  if (target.seccomp?.notify && !listenerPath) throw planError('/linux/seccomp/listenerPath: is required when a syscall uses SCMP_ACT_NOTIFY');
+  const listenerFd = listenerPath ? addFd({ kind: 'seccompListener', path: listenerPath, what: 'seccomp agent socket (receives the listener fd)' }) : -1;
 
   // ── ids ──────────────────────────────────────────────────────────────────────────────────────────────────
   const userns = nsFd.has('user');
@@ -158,7 +162,7 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
   // SetExecLabel before seccomp and finalizeNamespace, ApplyProfile after it. No SELinux check here (runc has none)
   steps.push(...selinuxSteps(proc.selinuxLabel || base?.selinuxLabel));
   // without no_new_privs loading a filter is privileged: before the capabilities go (runc setns_init)
-  if (target.seccomp && !proc.noNewPrivileges) emit(seccompStep(target.seccomp));
+  if (target.seccomp && !proc.noNewPrivileges) steps.push(...seccompSteps(target.seccomp, listenerFd));
   emit({ kind: 'chdir', path: proc.cwd, label: `chdir ${proc.cwd}` }); // then getcwd must be inside the root (CVE-2024-21626)
   const capCfg = proc.capabilities ?? base?.capabilities;
   const caps = capCfg ? capSets(capCfg, ctx.lastCap, warnings) : undefined;
@@ -180,7 +184,7 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
   const envp = prepareEnv(proc.env, [], uid === 0n ? '/root' : '/');
   const name = proc.args![0]!;
   emit({ kind: 'resolve', name, searchPath: name.includes('/') ? [] : searchPath(envp), label: `resolve ${JSON.stringify(name)}${name.includes('/') ? '' : ' in PATH'}` });
-  if (target.seccomp && proc.noNewPrivileges) emit(seccompStep(target.seccomp)); // as close to execve as possible
+  if (target.seccomp && proc.noNewPrivileges) steps.push(...seccompSteps(target.seccomp, listenerFd)); // as close to execve as possible
   // No `ready`: the control socket is close-on-exec, so its EOF tells tsrun the execve succeeded, and a failing
   // execve is still reported as FAILED (runc learns it the same way, from its init pipe).
   emit({ kind: 'exec', path: '', argv: proc.args!, envp, keepFds: BigInt(3 + ctx.preserveFds), label: `exec ${proc.args!.map(shellQuote).join(' ')}` });
@@ -194,8 +198,16 @@ function checkExecProcess(p: Process): void {
   if (!p.args?.length) throw planError('args must not be empty');
 }
 
-function seccompStep(sc: NonNullable<ExecTarget['seccomp']>): Step {
-  return { kind: 'seccomp', filterFlags: sc.flags, program: sc.program, label: `seccomp filter of the container (${sc.program.length / 8} BPF instructions)` };
+/**
+ * The container's filter; with NOTIFY first a `seccompListener` step (sync seccomp: the parent answers with runc's
+ * message for the agent, which carries this process's host pid, known since the fork), then the filter, loaded with
+ * NEW_LISTENER (in the flags), whose listener fd the executor sends to the agent.
+ */
+function seccompSteps(sc: NonNullable<ExecTarget['seccomp']>, listenerFd: number): Step[] {
+  const out: Step[] = [];
+  if (sc.notify) out.push({ kind: 'seccompListener', socket: listenerFd, label: `seccomp listener: ask the host for the agent's message (to ${sc.listenerPath})` });
+  out.push({ kind: 'seccomp', filterFlags: sc.flags, program: sc.program, label: `seccomp filter of the container (${sc.program.length / 8} BPF instructions${sc.notify ? ', listener fd to the agent' : ''})` });
+  return out;
 }
 
 

@@ -124,13 +124,89 @@ test('SCMP_ACT_NOTIFY: the agent gets runc\'s message and the listener fd, and a
   }
 });
 
+test('SCMP_ACT_NOTIFY and exec: each exec\'d process sends the agent a new listener fd with runc\'s message', async () => {
+  const sock = join(sb.tmp, 'agent-exec.sock');
+  const report = join(sb.tmp, 'agent-exec.json');
+  const agent: ChildProcess = spawn('python3', [AGENT, sock, '18', report], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const readReport = (n: number, withNr = true) => {
+    const file = n ? `${report}.${n}` : report;
+    assert.ok(waitFor(() => existsSync(file) && (!withNr || 'nr' in JSON.parse(readFileSync(file, 'utf8')))), `agent report ${n}`);
+    return JSON.parse(readFileSync(file, 'utf8'));
+  };
+  try {
+    assert.ok(waitFor(() => existsSync(sock + '.ready')), 'agent listening');
+    const b = sb.bundle((c) => {
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'tsrun-exec',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      };
+      c.process.args = ['sleep', '1000'];
+      c.process.noNewPrivileges = false; // the first exec loads the filter before the caps drop; --no-new-privs last
+      tmpfs(c);
+    });
+    let r = sb.rt(['run', '-d', '--bundle', b.dir, b.id]);
+    assert.is(r.status, 0, r.stderr);
+    const init = JSON.parse(sb.rt(['state', b.id]).stdout).pid;
+    const first = readReport(0, false);
+    assert.is(first.state.pid, init, 'connection 0: the init');
+    assert.is(first.state.state.status, 'creating');
+
+    const pids = new Set<number>([init]);
+    const checkExec = (n: number) => {
+      const rep = readReport(n);
+      assert.is(rep.fds, 1, `exec ${n}: one fd`);
+      assert.equal(rep.state.fds, ['seccompFd']);
+      assert.is(rep.state.ociVersion.split('.')[0], '1');
+      assert.is(rep.state.metadata, 'tsrun-exec');
+      assert.is(rep.state.state.id, b.id);
+      assert.is(rep.state.state.status, 'running', 'runc setnsProcess: status running');
+      assert.is(rep.state.state.pid, init, 'the state\'s pid is the init\'s');
+      assert.is(rep.pid, rep.state.pid, 'the message names the exec\'d process, which then made the notified call');
+      assert.not.ok(pids.has(rep.pid), `exec ${n}: a new process`);
+      pids.add(rep.pid);
+      assert.is(rep.nr, 83, 'mkdir (x86_64)');
+      return rep;
+    };
+    // foreground, the filter loaded while privileged (no no_new_privs): the exec'd mkdir gets the agent's -EXDEV
+    r = sb.rt(['exec', b.id, 'mkdir', '/tmp/a']);
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /Invalid cross-device link/, 'the agent answered -EXDEV');
+    checkExec(1);
+    // --no-new-privs: the filter loaded last, right before execve
+    r = sb.rt(['exec', '--no-new-privs', b.id, 'sh', '-c', 'grep -E "^(NoNewPrivs|Seccomp_filters):" /proc/self/status; exec mkdir /tmp/b']);
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stdout, /NoNewPrivs:\s+1/);
+    assert.match(r.stdout, /Seccomp_filters:\s+1/, 'one filter: the container\'s, loaded once');
+    assert.match(r.stderr, /Invalid cross-device link/);
+    checkExec(2);
+    // detached: the pid in the agent's message is the one --pid-file records
+    const pidFile = join(sb.tmp, 'exec-notify.pid');
+    r = sb.rt(['exec', '-d', '--pid-file', pidFile, b.id, 'mkdir', '/tmp/c']);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(checkExec(3).state.pid, Number(readFileSync(pidFile, 'utf8')));
+    // nothing else was notified: mkdir by the init's filter, on the first connection, never happened
+    assert.not.ok('nr' in JSON.parse(readFileSync(report, 'utf8')), 'the init made no mkdir');
+    assert.is(sb.rt(['exec', b.id, 'ls', '/tmp']).stdout, '', 'no directory was made');
+    // the agent is gone: exec fails (runc: "failed to connect with seccomp agent …: connection refused"), the init stays
+    const gone = new Promise((res) => agent.once('exit', res));
+    agent.kill('SIGKILL');
+    await gone;
+    r = sb.rt(['exec', b.id, 'true']);
+    assert.is.not(r.status, 0);
+    assert.match(r.stderr, /seccomp (agent|listener socket).*(ECONNREFUSED|connection refused)/);
+    assert.is(JSON.parse(sb.rt(['state', b.id]).stdout).status, 'running');
+  } finally {
+    agent.kill('SIGKILL');
+  }
+});
+
 test('failures leave nothing behind: no agent listening, an unknown architecture', () => {
   let b = sb.bundle((c) => {
     c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: join(sb.tmp, 'nobody.sock'), syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
   });
   let r = sb.rt(['run', '--bundle', b.dir, b.id]);
   assert.is.not(r.status, 0);
-  assert.match(r.stderr, /failed to connect to seccomp listener socket/);
+  assert.match(r.stderr, /failed to connect with seccomp agent specified in the seccomp profile: dial unix .*: connect: (no such file or directory|connection refused)/);
   assert.not.ok(existsSync(join(sb.root, b.id)), 'no state dir');
   assert.equal(cgroupDirs(`tsrun-test/${b.id}`), [], 'no cgroup');
   b = sb.bundle((c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_MIPS'] }; });
