@@ -8,9 +8,10 @@
 #   dbus             a private dbus-daemon for the systemd cgroup driver's tests
 #   docker.io, containerd, podman, containernetworking-plugins, iproute2
 #                    the end-to-end scripts hack/e2e-*.sh (dockerd 20.10, containerd 1.6 + runc shim, podman 4.3)
+#   procps           ps and pgrep (tests, e2e scripts, the check below)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(busybox-static runc libseccomp2 hyperfine dbus docker.io containerd podman containernetworking-plugins iproute2)
+pkgs=(busybox-static runc libseccomp2 hyperfine dbus docker.io containerd podman containernetworking-plugins iproute2 procps)
 need=()
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
