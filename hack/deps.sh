@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the test suite uses (as root), only those missing; README's test command and
 # .ci/run both start with it.
+#   gcc, libc6-dev   the executor (C11, libc only) is built with the system cc (hack/build-executor.mjs)
 #   busybox-static   the test rootfs (hack/mkbundle.sh)
 #   runc             the comparison runtime (conformance, benchmarks)
 #   libseccomp2      seccomp filters (loaded through koffi)
@@ -9,9 +10,11 @@
 #   docker.io, containerd, podman, containernetworking-plugins, iproute2
 #                    the end-to-end scripts hack/e2e-*.sh (dockerd 20.10, containerd 1.6 + runc shim, podman 4.3)
 #   procps           ps and pgrep (tests, e2e scripts, the check below)
+#   python3, strace  test helpers (console-socket receiver, seccomp agent, memfd seal check) and the check that a
+#                    seccomp cache hit never opens koffi
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(busybox-static runc libseccomp2 hyperfine dbus docker.io containerd podman containernetworking-plugins iproute2 procps)
+pkgs=(gcc libc6-dev busybox-static runc libseccomp2 hyperfine dbus docker.io containerd podman containernetworking-plugins iproute2 procps python3 strace)
 need=()
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
