@@ -107,10 +107,7 @@ cleanup() {
     for id in $(ls "$r"); do "$tsrun" --root "$r" delete --force "$id" >/dev/null 2>&1; done
   done
   sleep 0.2
-  for d in /sys/fs/cgroup/*"$cgparent"; do
-    [ -d "$d" ] || continue
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  e2e_rm_cgroups "$cgparent"
   if [ "${E2E_KEEP:-}" = 1 ]; then echo "# kept $tmp (containerd log: $tmp/containerd.log)"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT

@@ -74,10 +74,7 @@ cleanup() {
   if [ -d "$tmp/exec/runtime-runc/moby" ]; then
     for id in $(ls "$tmp/exec/runtime-runc/moby"); do "$tsrun" --root "$tmp/exec/runtime-runc/moby" delete --force "$id" >/dev/null 2>&1; done
   fi
-  for d in /sys/fs/cgroup/*"$cgparent"; do
-    [ -d "$d" ] || continue
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  e2e_rm_cgroups "$cgparent"
   # dockerd leaves the bridges of user-defined networks behind when it stops: ours goes by its own name
   if [ -n "${br:-}" ] && ip link show "$br" >/dev/null 2>&1; then ip link delete "$br"; fi
   if [ "${E2E_KEEP:-}" = 1 ]; then echo "# kept $tmp (dockerd log: $tmp/dockerd.log)"; else rm -rf "$tmp"; fi

@@ -96,10 +96,7 @@ cleanup() {
   # containers that outlived podman (none expected): force-delete them through the runtime's default root.
   for id in $("$tsrun" list -q 2>/dev/null); do "$tsrun" delete --force "$id" >/dev/null 2>&1; done
   sleep 0.2
-  for d in /sys/fs/cgroup/*"$cgparent"; do
-    [ -d "$d" ] || continue
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  e2e_rm_cgroups "$cgparent"
   if [ "${E2E_KEEP:-}" = 1 ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT

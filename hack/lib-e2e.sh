@@ -35,3 +35,11 @@ wait_daemon() {
     sleep 0.1
   done
 }
+
+# e2e_rm_cgroups PARENT: remove the (empty) cgroup directories below PARENT in every hierarchy, deepest first.
+e2e_rm_cgroups() {
+  for d in /sys/fs/cgroup/*"$1"; do
+    [ -d "$d" ] || continue
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+}
