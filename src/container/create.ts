@@ -5,7 +5,7 @@
  *   pidfile → exit, leaving the init blocked on the exec fifo and orphaned to the caller's subreaper.
  * Any failure on the way undoes everything: no state dir, cgroup or process is left behind.
  */
-import { existsSync, fstatSync, closeSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { fstatSync, closeSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError, usage, errnoText, formatIssue } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
@@ -169,7 +169,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
 
     // Foreground `run` of a terminal container: we are the console socket's receiver ourselves (runc run -t).
     if (o.foreground && st.terminal && !o.consoleSocket) ttyPair = await (await import('../linux/tty-proxy.js')).consolePair();
-    const ctx = compileContextFor(env, spec, ttyPair ? { ...o, consoleSocket: '<tsrun run: terminal>' } : o, { bundle, rootfs, dir, listen, cgroupPaths: st.cgroup.paths, mounts });
+    const ctx = compileContextFor(env, spec, ttyPair ? { ...o, consoleSocket: '<tsrun run: terminal>' } : o, { bundle, rootfs, dir, listen, cgroupPaths: st.cgroup.paths, mounts, writeSeccompCache: true });
     const compiled = compile(spec, ctx);
     plan = compiled.plan;
     for (const w of compiled.warnings) env.log.warn(w);
@@ -296,7 +296,7 @@ async function cleanupFailed(env: RuntimeEnv, st: StoredState): Promise<void> {
 
 /** Everything compile() needs besides config.json; shared with `explain`, which creates nothing. */
 export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOptions, 'id' | 'mode' | 'foreground' | 'subreaper' | 'consoleSocket' | 'noPivot' | 'preserveFds'>,
-  h: { bundle: string; rootfs: string; dir: string; listen: number; cgroupPaths: Record<string, string>; mounts: ReturnType<typeof hostCgroupMounts> }): CompileContext {
+  h: { bundle: string; rootfs: string; dir: string; listen: number; cgroupPaths: Record<string, string>; mounts: ReturnType<typeof hostCgroupMounts>; writeSeccompCache: boolean }): CompileContext {
   return {
     id: o.id, bundle: h.bundle, rootfs: h.rootfs, mode: o.mode, foreground: o.foreground, subreaper: o.subreaper, stateDir: h.dir,
     ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
@@ -305,8 +305,7 @@ export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOpt
     cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
     log: Boolean(env.log.path), logJson: env.log.format === 'json',
     lastCap: lastCap(), sourceKind, ...rootfsMountPoint(h.rootfs), lsm: hostLsm(),
-    // the cache is written only by a real create (its state dir exists); explain just looks
-    ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec, existsSync(h.dir)) } : {}),
+    ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec, h.writeSeccompCache) } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ export function explainBundle(env: RuntimeEnv, o: { bundle: string; id: string; 
   const ctx = compileContextFor(env, spec, {
     id: o.id, mode: 'create', foreground: false, subreaper: true, noPivot: false, preserveFds: 0,
     ...(spec.process?.terminal ? { consoleSocket: '<console-socket>' } : {}),
-  }, { bundle, rootfs, dir: join(env.root, o.id), listen: 0, cgroupPaths, mounts });
+  }, { bundle, rootfs, dir: join(env.root, o.id), listen: 0, cgroupPaths, mounts, writeSeccompCache: false }); // explain reads the cache, never writes it
   const compiled = compile(spec, ctx);
   if (o.json) return JSON.stringify(compiled.plan, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? `<${v.length} bytes>` : v), 2) + '\n';
   const warnings = configWarnings(spec).map(formatIssue).map((w) => `warning: ${w}`);
