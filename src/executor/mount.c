@@ -429,9 +429,7 @@ STEP(SYMLINK)
 
 STEP(PIVOT_ROOT)
 {
-	/* mode 0 pivot_root, 1 MS_MOVE onto / + chroot (--no-pivot), 2 chroot only (no mount namespace) */
-	if (s->u[0] > 2)
-		return FAIL_WITH(EINVAL, "pivot_root mode", "/", -1, -1);
+	/* mode 0 pivot_root, 1 MS_MOVE onto / + chroot (--no-pivot), 2 chroot only (no mount namespace); 0..2: the decoder */
 	if (fchdir(ctx->rootfd) < 0)
 		return fail_close(e, "fchdir", "/", -1, -1);
 	if (s->u[0] == 0) {

@@ -34,15 +34,15 @@ STEP(CHROOT)
 
 STEP(UNSHARE)
 {
-	if (s->u[0] > 0x7fffffffu || unshare((int)s->u[0]) < 0)
-		return step_fail(e, s->u[0] > 0x7fffffffu ? EINVAL : errno, "unshare", "");
+	if (unshare((int)s->u[0]) < 0) /* range checked by the decoder */
+		return step_fail(e, errno, "unshare", "");
 	return 0;
 }
 
 STEP(SETNS)
 {
-	if (s->u[0] > 0x7fffffffu || setns(ctx->table[s->f[0]], (int)s->u[0]) < 0)
-		return step_fail(e, s->u[0] > 0x7fffffffu ? EINVAL : errno, "setns", "");
+	if (setns(ctx->table[s->f[0]], (int)s->u[0]) < 0)
+		return step_fail(e, errno, "setns", "");
 	return 0;
 }
 

@@ -130,6 +130,18 @@ static const char *check(const struct step *s, uint32_t nfds, uint32_t ntable)
 		return s->nb == 0 || s->nb % 8 || s->nb / 8 > BPF_INSNS_MAX ? "seccomp program size" : NULL;
 	case STEP_CPU_AFFINITY:
 		return s->nb == 0 ? "empty cpu mask" : NULL;
+	/* values the syscalls take as int or a small range: refused here, before anything has run */
+	case STEP_UNSHARE:
+	case STEP_SETNS:
+		return s->u[0] > 0x7fffffffu ? "namespace flags out of range" : NULL;
+	case STEP_RLIMIT:
+		return s->u[0] > 64 ? "rlimit resource out of range" : NULL;
+	case STEP_PERSONALITY:
+		return s->u[0] > 0xffffffffu ? "personality out of range" : NULL;
+	case STEP_IO_PRIORITY:
+		return s->u[0] > 7 || s->u[1] > 7 ? "io priority class or level out of range" : NULL;
+	case STEP_PIVOT_ROOT:
+		return s->u[0] > 2 ? "pivotRoot mode must be 0, 1 or 2" : NULL;
 	case STEP_EXEC:
 	case STEP_HOOK:
 		return s->v[0].n == 0 ? "empty argv" : s->kind == STEP_EXEC && s->u[0] > 0x7fffffff ? "keepFds too large" : NULL;

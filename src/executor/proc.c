@@ -137,15 +137,15 @@ STEP(RLIMIT)
 {
 	struct rlimit rl = { .rlim_cur = s->u[1], .rlim_max = s->u[2] };
 
-	if (s->u[0] > 64 || prlimit(0, (int)s->u[0], &rl, NULL) < 0)
-		return step_fail(e, s->u[0] > 64 ? EINVAL : errno, "prlimit", "");
+	if (prlimit(0, (int)s->u[0], &rl, NULL) < 0) /* resource range checked by the decoder */
+		return step_fail(e, errno, "prlimit", "");
 	return 0;
 }
 
 STEP(PERSONALITY)
 {
-	if (s->u[0] > 0xffffffffu || personality((unsigned long)s->u[0]) < 0)
-		return step_fail(e, s->u[0] > 0xffffffffu ? EINVAL : errno, "personality", "");
+	if (personality((unsigned long)s->u[0]) < 0)
+		return step_fail(e, errno, "personality", "");
 	return 0;
 }
 
@@ -166,9 +166,7 @@ STEP(SCHEDULER)
 
 STEP(IO_PRIORITY)
 {
-	/* IOPRIO_WHO_PROCESS = 1, IOPRIO_PRIO_VALUE(class, level) = class << 13 | level */
-	if (s->u[0] > 7 || s->u[1] > 7)
-		return step_fail(e, EINVAL, "ioprio_set", "");
+	/* IOPRIO_WHO_PROCESS = 1, IOPRIO_PRIO_VALUE(class, level) = class << 13 | level (both 0..7: the decoder) */
 	return syscall(SYS_ioprio_set, 1, 0, (int)(s->u[0] << 13 | s->u[1])) < 0 ? step_fail(e, errno, "ioprio_set", "") : 0;
 }
 

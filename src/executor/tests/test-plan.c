@@ -231,6 +231,21 @@ static void test_rejects(void)
 	ok(rejects(&b, 0, "array too long"), "U count above NGROUPS_MAX");
 	header(&b, 1, 0); at = step_begin(&b, STEP_FORK, 0, "x"); u64(&b, 3); step_end(&b, at);
 	ok(rejects(&b, 0, "fork mode"), "fork mode 3");
+	/* values a syscall takes as int or a small range are refused by the decoder, before anything runs */
+	header(&b, 1, 0); at = step_begin(&b, STEP_UNSHARE, 0, "x"); u64(&b, 0x80000000u); step_end(&b, at);
+	ok(rejects(&b, 0, "namespace flags out of range"), "unshare flags above INT_MAX");
+	header(&b, 1, 0); at = step_begin(&b, STEP_SETNS, 0, "x"); u32(&b, 0); u64(&b, 1ull << 40); step_end(&b, at);
+	ok(rejects(&b, 0, "namespace flags out of range"), "setns nstype above INT_MAX");
+	header(&b, 1, 0); at = step_begin(&b, STEP_RLIMIT, 0, "x"); u64(&b, 65); u64(&b, 1); u64(&b, 1); step_end(&b, at);
+	ok(rejects(&b, 0, "rlimit resource out of range"), "rlimit resource 65");
+	header(&b, 1, 0); at = step_begin(&b, STEP_PERSONALITY, 0, "x"); u64(&b, 1ull << 32); step_end(&b, at);
+	ok(rejects(&b, 0, "personality out of range"), "personality above 32 bits");
+	header(&b, 1, 0); at = step_begin(&b, STEP_IO_PRIORITY, 0, "x"); u64(&b, 8); u64(&b, 0); step_end(&b, at);
+	ok(rejects(&b, 0, "io priority"), "io priority class 8");
+	header(&b, 1, 0); at = step_begin(&b, STEP_IO_PRIORITY, 0, "x"); u64(&b, 2); u64(&b, 8); step_end(&b, at);
+	ok(rejects(&b, 0, "io priority"), "io priority level 8");
+	header(&b, 1, 0); at = step_begin(&b, STEP_PIVOT_ROOT, 0, "x"); u64(&b, 3); step_end(&b, at);
+	ok(rejects(&b, 0, "pivotRoot mode"), "pivotRoot mode 3");
 	header(&b, 1, 0); at = step_begin(&b, STEP_SECCOMP, 0, "x"); u64(&b, 0); u32(&b, 12); raw(&b, "012345678901", 12); step_end(&b, at);
 	ok(rejects(&b, 0, "seccomp program size"), "seccomp program not a multiple of 8");
 	header(&b, 1, 0); at = step_begin(&b, STEP_SECCOMP, 0, "x"); u64(&b, 0); u32(&b, 0); step_end(&b, at);
