@@ -41,7 +41,7 @@ driver=${E2E_STORAGE_DRIVER:-overlay2}
 grep -qw overlay /proc/filesystems || driver=vfs
 docker=${DOCKER:-docker}
 # every docker call is bounded, so a hanging runtime fails a check instead of the whole run
-D() { timeout --foreground 120 "$docker" -H "unix://$sock" "$@"; }
+D() { timeout -k 5 --foreground "${E2E_CMD_TIMEOUT:-120}" "$docker" -H "unix://$sock" "$@"; }
 # shellcheck disable=SC2086
 RUN() { D run --runtime tsrun --network none ${E2E_RUN_OPTS:-} "$@"; }
 # shellcheck disable=SC2086
@@ -169,13 +169,13 @@ check "docker exec of a missing executable → 126 or 127" yes "$( [ $rc = 127 ]
 
 out=$(D exec -t long tty 2>"$tmp/err" | tr -d '\r')
 case $out in /dev/pts/[0-9]*) ok "docker exec -t: the process has a pty ($out)" ;; *) notok "docker exec -t: the process has a pty" "$out" "$(cat "$tmp/err")" ;; esac
-# -it needs a terminal on the client side: script(1) gives docker one; the typed lines go through both ptys
-if command -v script >/dev/null 2>&1; then
-  printf 'echo $((6 * 7))-tty-input\nexit 9\n' | script -qec "timeout 60 $docker -H unix://$sock exec -it long sh" /dev/null >"$tmp/tty" 2>&1; rc=$?
-  out=$(tr -d '\r' <"$tmp/tty")
-  check "docker exec -it: tty input reaches the shell" yes "$(printf %s "$out" | grep -qx '42-tty-input' && echo yes)" "$out"
-  check "docker exec -it: exit status through the tty session" 9 $rc
-fi
+# -it needs a terminal on the client side: pty-session.py gives docker one and types the lines once the shell's
+# prompt is there (typed earlier, they can be lost on the way and the shell never exits); they go through both ptys
+python3 "$here/hack/pty-session.py" 60 '# ' 'echo $((6 * 7))-tty-input\nexit 9\n' -- \
+  "$docker" -H "unix://$sock" exec -it long sh >"$tmp/tty" 2>&1; rc=$?
+out=$(tr -d '\r' <"$tmp/tty")
+check "docker exec -it: tty input reaches the shell" yes "$(printf %s "$out" | grep -qx '42-tty-input' && echo yes)" "$out"
+check "docker exec -it: exit status through the tty session" 9 $rc "$out"
 out=$(D exec -u 1000:1000 long sh -c 'echo $(id -u):$(id -g); touch /root/x 2>/dev/null || echo denied' 2>"$tmp/err" | tr '\n' ' ')
 check "docker exec -u 1000:1000: runs as that user (and may not write /root)" "1000:1000 denied " "$out" "$(cat "$tmp/err")"
 out=$(D top long 2>"$tmp/err")

@@ -8,7 +8,7 @@
 //                                    private daemons and prints "1..0 # SKIP <why>" when they are not installed)
 // and ends with one plain line "N passed, N failed" that CI reads.
 // Flags: --unit | --root | --conformance | --e2e (only that part), --no-build. TSRUN_E2E=0 leaves the e2e part out,
-// TSRUN_E2E=docker,podman runs only those scripts; TSRUN_E2E_TIMEOUT (s, default 1200) bounds each script.
+// TSRUN_E2E=docker,podman runs only those scripts; TSRUN_E2E_TIMEOUT (s, default 600; a script takes < 1 min) bounds each script.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -96,7 +96,7 @@ async function e2e(file) {
   child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
   child.stderr.on('data', (d) => process.stderr.write(d));
   // each script bounds its own daemon calls; this is the backstop (TERM lets the script's trap clean up)
-  const limit = Number(process.env.TSRUN_E2E_TIMEOUT ?? 1200) * 1000;
+  const limit = Number(process.env.TSRUN_E2E_TIMEOUT ?? 600) * 1000;
   const timer = setTimeout(() => { console.log(`# ${label}: timed out after ${limit / 1000} s`); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 60_000).unref(); }, limit);
   const status = await new Promise((res) => child.on('close', (code, sig) => res(code ?? sig)));
   clearTimeout(timer);
