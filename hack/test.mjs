@@ -33,11 +33,26 @@ if (!args.has('--no-build')) {
   if (b.status !== 0) { console.log('build failed\n0 passed, 1 failed'); process.exit(1); }
 }
 
+// Every part has a deadline (seconds, ≈ 10× what it takes here), so that one hung test costs minutes and a failure
+// line, not CI's whole 90 minutes: the part is killed (SIGKILL), what it printed is kept and it counts as failed.
+const scale = Number(process.env.TSRUN_TEST_TIMEOUT_SCALE ?? 1);
+const DEADLINE = { unit: 300, tap: 120, root: 900, conformance: 600 };
+function timedOut(label, r, secs) {
+  if (r.error?.code !== 'ETIMEDOUT' && !(r.signal === 'SIGKILL' && r.status === null)) return false;
+  console.log(`# ${label}: killed after ${secs} s (deadline; TSRUN_TEST_TIMEOUT_SCALE multiplies it)`);
+  return true;
+}
+
 function uvu(label, dir, pattern, env = {}) {
   if (!existsSync(join(root, dir))) return;
-  const r = sh(process.execPath, [join(root, 'node_modules/uvu/bin.js'), dir, pattern], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  const secs = DEADLINE[label] * scale;
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/uvu/bin.js'), dir, pattern], {
+    cwd: root, encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: secs * 1000, killSignal: 'SIGKILL',
+  });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  if (timedOut(label, r, secs)) { failed++; failures.push(label); return; }
   const total = Number(/Total:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
   const ok = Number(/Passed:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
   const sk = Number(/Skipped:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
@@ -50,9 +65,11 @@ function uvu(label, dir, pattern, env = {}) {
 }
 
 function tap(label, bin) {
-  const r = sh(bin, [], { stdio: ['ignore', 'pipe', 'pipe'] });
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  const secs = DEADLINE.tap * scale;
+  const r = spawnSync(bin, [], { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'], timeout: secs * 1000, killSignal: 'SIGKILL' });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  if (timedOut(label, r, secs)) { failed++; failures.push(label); return; }
   const ok = (r.stdout.match(/^ok /gm) ?? []).length;
   const bad = (r.stdout.match(/^not ok /gm) ?? []).length + (r.status !== 0 && !/^not ok /m.test(r.stdout) ? 1 : 0);
   passed += ok; failed += bad;
