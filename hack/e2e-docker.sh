@@ -166,6 +166,8 @@ out=$(D exec long sh -c 'readlink /proc/1/ns/pid; readlink /proc/self/ns/pid' 2>
 check "docker exec: joins the container's pid namespace" 1 "$out"
 D exec long /no/such/program >/dev/null 2>&1; rc=$?
 check "docker exec of a missing executable → 126 or 127" yes "$( [ $rc = 127 ] || [ $rc = 126 ] && echo yes || echo "rc $rc")"
+D exec -w /no/such/dir long true >"$tmp/err" 2>&1; rc=$?  # docker 28's CLI prints it on stdout
+checkgrep "docker exec -w /no/such/dir: fails with runc's words (rc $rc)" 'chdir to cwd \("/no/such/dir"\) set in config.json failed: no such file or directory' "$(cat "$tmp/err")"
 
 out=$(D exec -t long tty 2>"$tmp/err" | tr -d '\r')
 case $out in /dev/pts/[0-9]*) ok "docker exec -t: the process has a pty ($out)" ;; *) notok "docker exec -t: the process has a pty" "$out" "$(cat "$tmp/err")" ;; esac

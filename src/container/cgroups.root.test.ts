@@ -213,6 +213,36 @@ test('ps: JSON array of the host pids of the cgroup; table filtered by the PID c
   sb.rt(['delete', '--force', b.id]);
 });
 
+test('two containers given one cgroupsPath: deleting either leaves the other\'s processes alone (runc destroy)', () => {
+  // Each has its own pid namespace, so only its own processes are its to kill; the cgroup they share stays while
+  // anyone is in it. (Which container made the cgroup decides who may remove it: the test removes it at the end.)
+  const shared = `${CGROUP_PARENT}/shared-${process.pid}`;
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  try {
+    const [a, b, c] = [0, 1, 2].map(() => started((cfg) => { cfg.linux.cgroupsPath = shared; }));
+    const [pa, pb, pc] = [a!, b!, c!].map((x) => state(x.id).pid as number);
+    // a stopped container that did not create the cgroup
+    sb.rt(['kill', b!.id, 'KILL']);
+    assert.ok(waitFor(() => state(b!.id).status === 'stopped'));
+    let r = sb.rt(['delete', b!.id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(alive(pa!) && alive(pc!), 'the other containers\' processes live on');
+    // the container that created it, force-deleted while running: the cgroup is busy, so it stays
+    r = sb.rt(['delete', '--force', a!.id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.not.ok(alive(pa!), 'its own init is gone');
+    assert.ok(alive(pc!), 'the last container lives on');
+    assert.ok(readFileSync(join('/sys/fs/cgroup/pids', shared, 'cgroup.procs'), 'utf8').split('\n').includes(String(pc)));
+    if (RUNTIME.endsWith('tsrun')) assert.match(msg(r.stderr), new RegExp(`holds process\\(es\\) ${pc} from outside the container's pid namespace`));
+    assert.is(sb.rt(['state', c!.id]).status, 0);
+    assert.is(sb.rt(['delete', '--force', c!.id]).status, 0);
+    assert.not.ok(alive(pc!));
+    void pb;
+  } finally {
+    for (const d of cgroupDirs(shared)) try { rmdirSync(d); } catch { /* busy or gone */ }
+  }
+});
+
 test('events --stats prints one stats object; a tiny memory limit OOM-kills and events reports it', async () => {
   const s = started((c) => { c.linux.resources.memory = { limit: 64 << 20 }; c.linux.resources.pids = { limit: 20 }; });
   const st = sb.rt(['events', '--stats', s.id]);

@@ -16,6 +16,7 @@ import { claim, ensureRoot, save, remove, nowRfc3339Nano, seccompCacheDir, type 
 import { ociState } from './status.js';
 import { runHooks, type HookSpec } from './hooks.js';
 import { destroy } from './destroy.js';
+import { waitInitGone } from './signal.js';
 import { loadConfig } from '../spec/load.js';
 import { configWarnings } from '../spec/validate.js';
 import type { Spec } from '../spec/types.js';
@@ -88,6 +89,13 @@ export function describeFailure(plan: Plan, f: { step: number; errno: number; op
     const name = s.name;
     if (f.errno === 2) return prefix + (name.includes('/') ? `exec: "${name}": stat ${name}: no such file or directory` : `exec: "${name}": executable file not found in $PATH`);
     if (f.errno === 13) return prefix + `exec: "${name}": permission denied`;
+  }
+  // runc's words (finalizeNamespace); `docker exec -w /missing` shows them as they are
+  if (s?.kind === 'chdir' && f.op === 'chdir') {
+    return `${prefix}chdir to cwd (${JSON.stringify(s.path)}) set in config.json failed: ${errnoText(f.errno)}`;
+  }
+  if (s?.kind === 'chdir' && f.op === 'getcwd') {  // runc verifyCwd, CVE-2024-21626
+    return `${prefix}current working directory is outside of container mount namespace root -- possible container breakout detected`;
   }
   // runc's words (standard_init / apparmor changeOnExec); podman spots LSM errors by the /proc/…/attr/… path
   if (s?.kind === 'lsmLabel' && f.op === 'write' && s.value.startsWith('exec ') && s.attr.endsWith('exec')) {
@@ -269,7 +277,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     if (unitStart) await unitStart.catch(() => {}); // a unit still being started would race its StopUnit
     if (st) {
       if (st.pid === 0 && run) st.pid = (await run.forked) ?? 0;
-      await cleanupFailed(env, st);
+      await cleanupFailed(env, st, run);
     } else if (!(e instanceof TsrunError && e.code === 'ERR_TSRUN_EXISTS')) {
       remove(env.root, o.id);
     }
@@ -283,9 +291,16 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
   }
 }
 
-async function cleanupFailed(env: RuntimeEnv, st: StoredState): Promise<void> {
+async function cleanupFailed(env: RuntimeEnv, st: StoredState, run: ExecutorRun | undefined): Promise<void> {
   try {
+    // Our processes by pid, never the whole cgroup (destroy: it may hold someone else's): the init (its pid
+    // namespace dies with it) and the executor, our child, which may be in the cgroup without having forked yet.
     if (st.pid > 0) try { process.kill(st.pid, 'SIGKILL'); } catch { /* gone */ }
+    if (run && run.pid > 0) {
+      run.child.kill('SIGKILL');  // a no-op once Node has reaped it: never a recycled pid
+      await run.exit;
+    }
+    if (st.pid > 0) await waitInitGone(st, 10_000);
     // runtime-spec: a failed create continues the lifecycle at delete, which runs the poststop hooks.
     await destroy(env, st, { runPoststop: st.pid > 0 });
   } catch (e) {
