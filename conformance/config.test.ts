@@ -254,6 +254,18 @@ test('process.capabilities: no capabilities at all', () => {
   assert.is(caps.CapEff, 0n);
 });
 
+test('process.capabilities: an unknown name is logged and skipped, the rest applies (config-linux.md; runc)', () => {
+  const r = sb.run((c) => {
+    c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_NO_SUCH_CAP'], permitted: ['CAP_KILL'], effective: ['CAP_KILL', 'CAP_NO_SUCH_CAP'] };
+    c.process.args = sh('while read l; do case "$l" in CapBnd*|CapEff*) echo "$l";; esac; done < /proc/self/status');
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /CAP_NO_SUCH_CAP/, 'a warning names it');
+  const caps = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)).map(([k, v]) => [k, BigInt('0x' + v)]));
+  assert.is(caps.CapBnd, KILL);
+  assert.is(caps.CapEff, KILL);
+});
+
 test('process.noNewPrivileges', () => {
   assert.match(sb.out((c) => { c.process.noNewPrivileges = true; }, 'grep NoNewPrivs /proc/self/status'), /NoNewPrivs:\s+1/);
   assert.match(sb.out((c) => { c.process.noNewPrivileges = false; }, 'grep NoNewPrivs /proc/self/status'), /NoNewPrivs:\s+0/);

@@ -12,7 +12,7 @@
 import { closeSync, fstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, posix, resolve } from 'node:path';
-import { TsrunError, SpecInvalid, badState, errnoText, usage, isErrno } from '../errors.js';
+import { TsrunError, SpecInvalid, badState, errnoText, formatIssue, usage, isErrno } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
 import { closeOwned, openPlanFds } from './plan-fds.js';
 import { validateId } from './id.js';
@@ -84,6 +84,8 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
   let proc: Process;
   if (o.processFile) {
     proc = await readProcessFile(o.processFile);
+    const { processWarnings } = await import('../spec/validate.js');
+    for (const w of processWarnings(proc)) env.log.warn(formatIssue(w));
   } else {
     if (!o.args.length) throw usage('exec args cannot be empty');
     proc = applyExecFlags(stored.process ?? { cwd: '/' }, {

@@ -2,7 +2,6 @@
  * Capability names ↔ bits (linux/capability.h, all 41 as of Linux 5.9+), and the set arithmetic compile() needs.
  * `features` lists CAPABILITIES; explain decodes masks with capNames().
  */
-import { TsrunError } from '../errors.js';
 
 export const CAPABILITIES: Readonly<Record<string, number>> = {
   CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_FSETID: 4, CAP_KILL: 5,
@@ -45,24 +44,21 @@ export interface CapsConfig {
 const SET_KEYS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 
 /**
- * Names → masks. An unknown name is an error (the validator refuses them first; this is the last line).
- * A known name above lastCap (a newer capability than this kernel has) is skipped with one warning, as runc does
- * ("ignoring unknown or unavailable capabilities"). Absent sets are empty — inheritable in particular
+ * Names → masks. Names this build does not know and known names above lastCap (newer than this kernel) are
+ * skipped, as runc does and config-linux.md asks (log them, do not fail): the unavailable ones get one warning
+ * here ("ignoring unknown or unavailable capabilities"), the unknown ones are warned about by the validator with
+ * their field named (configWarnings for config.json, processWarnings for `exec --process`). Absent sets are empty — inheritable in particular
  * (CVE-2022-29162: never default inheritable to anything). Ambient is passed as configured; the kernel refuses an
  * ambient cap that is not both permitted and inheritable, which is runc's behaviour too.
  */
-export function capSets(cfg: CapsConfig, lastCap: number, warnings: string[], pointer = '/process/capabilities'): CapSets {
+export function capSets(cfg: CapsConfig, lastCap: number, warnings: string[]): CapSets {
   const skipped = new Set<string>();
   const out: CapSets = { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n };
   for (const key of SET_KEYS) {
     const names = cfg[key] ?? [];
-    names.forEach((name, i) => {
-      const bit = CAPABILITIES[name];
-      if (bit === undefined) {
-        throw new TsrunError('ERR_TSRUN_PLAN', `${pointer}/${key}/${i}: unknown capability ${JSON.stringify(name)}`, {
-          hint: `capability names are upper case with the CAP_ prefix, e.g. CAP_NET_BIND_SERVICE`,
-        });
-      }
+    names.forEach((name) => {
+      const bit = Object.hasOwn(CAPABILITIES, name) ? CAPABILITIES[name] : undefined;
+      if (bit === undefined) return;
       if (bit > lastCap) {
         skipped.add(name);
         return;
