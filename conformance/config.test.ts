@@ -37,6 +37,7 @@ test('a missing root.path fails create', () => {
   const b = sb.bundle((c) => { c.root = { path: '/nonexistent-rootfs-for-test' }; c.process.args = ['true']; });
   const r = sb.rt(['create', '--bundle', b.dir, b.id]);
   assert.is.not(r.status, 0);
+  assert.match(r.stderr, /invalid rootfs: stat \/nonexistent-rootfs-for-test: no such file or directory/, 'runc\'s words');
   assert.is(sb.status(b.id), 'gone', 'nothing left behind');
 });
 

@@ -75,6 +75,38 @@ function checkTerminal(spec: Spec, o: CreateOptions): void {
   if (o.consoleSocket && (!detached || !terminal)) throw usage('cannot use console socket if runc will not detach or allocate tty');
 }
 
+/** runc's validator: before anything is made, a root.path that is not a directory fails with its words. */
+function checkRootfs(rootfs: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(rootfs).isDirectory();
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    throw new TsrunError('ERR_TSRUN_ROOTFS', `invalid rootfs: stat ${rootfs}: ${errno ? errnoText(Math.abs(errno)) : String(e)}`, {
+      hint: 'root.path in config.json names the container\'s root filesystem, relative to the bundle or absolute', cause: e,
+    });
+  }
+  if (!isDir) throw new TsrunError('ERR_TSRUN_ROOTFS', `invalid rootfs: ${rootfs}: not a directory`);
+}
+
+/**
+ * The executor died during setup without reporting a step (in create mode its first process exits 0 after the
+ * fork, so the status says little). The usual cause is the OOM killer in the container's memory cgroup — a limit
+ * below what the setup itself needs: when the kernel's counter of the cgroup we made says so, say so.
+ */
+async function setupExitText(done: { code: number | null; signal: string | null }, st: StoredState, spec: Spec): Promise<string> {
+  const text = `container init exited during setup${done.signal ? ` (${done.signal})` : done.code ? ` (status ${done.code})` : ''}`;
+  const limit = spec.linux?.resources?.memory?.limit;
+  const v2 = !st.cgroup.paths.memory && Boolean(st.cgroup.paths.unified);
+  const dir = v2 ? st.cgroup.paths.unified : st.cgroup.paths.memory;
+  if (limit === undefined || limit < 0 || !dir || !st.cgroup.created.includes(dir)) return text;  // a fresh counter only
+  const { oomCounters } = await import('../linux/cgroups/stats.js');
+  const oom = oomCounters(st.cgroup.paths, v2);
+  if (!oom?.oomKill) return text;
+  return `${text}: the OOM killer ended it in the container's memory cgroup (${v2 ? 'memory.events' : 'memory.oom_control'}: oom_kill ${oom.oomKill}); ` +
+    `linux.resources.memory.limit ${limit} bytes is less than the setup needs`;
+}
+
 /** LISTEN_FDS is honoured only when LISTEN_PID names this very process (conmon rewrites it for us). */
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? 0);
@@ -122,6 +154,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     try { fstatSync(fd); } catch { throw usage(`unable to stat preserved-fd ${fd - 3 - listen} (of ${o.preserveFds}): bad file descriptor`); }
   }
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
+  checkRootfs(rootfs);
 
   ensureRoot(env.root);
   const dir = join(env.root, o.id);
@@ -262,7 +295,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     if (done.kind === 'failed') throw new TsrunError('ERR_TSRUN_INIT', describeFailure(thePlan, done));
     if (done.kind === 'rejected') throw new TsrunError('ERR_TSRUN_PROTOCOL', `the executor rejected the plan at step ${done.step} (byte ${done.offset}): ${done.reason}`, { hint: 'tsrun and its executor disagree: rebuild with `npm run build`' });
     if (done.kind === 'aborted') throw done.error instanceof TsrunError ? done.error : new TsrunError('ERR_TSRUN_INIT', `container setup aborted: ${(done.error as Error)?.message ?? done.error}`, { cause: done.error });
-    if (done.kind === 'exited' && !(o.mode === 'run' && startSynced)) throw new TsrunError('ERR_TSRUN_INIT', `container init exited during setup (${done.signal ?? 'status ' + done.code})`);
+    if (done.kind === 'exited' && !(o.mode === 'run' && startSynced)) throw new TsrunError('ERR_TSRUN_INIT', await setupExitText(done, st, spec));
     if (!(await started.forked)) throw new TsrunError('ERR_TSRUN_INIT', 'the executor never reported the container\'s pid');
     if (scope) await unitReady();
     if (o.mode === 'create') {

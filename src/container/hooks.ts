@@ -4,7 +4,7 @@
  * hang callers that read it to EOF — caller-contract.md §9). createContainer and startContainer hooks run in the
  * container's namespaces and are carried out by the executor instead.
  */
-import { TsrunError } from '../errors.js';
+import { errnoText, TsrunError } from '../errors.js';
 
 export interface HookSpec {
   path: string;
@@ -16,9 +16,15 @@ export interface HookSpec {
 export type HookPhase = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
 export class HookFailed extends TsrunError {
+  /** detail names the hook's path itself when it starts with one (a spawn failure, in Go's fork/exec words). */
   constructor(phase: HookPhase, index: number, hook: HookSpec, detail: string) {
-    super('ERR_TSRUN_HOOK', `error running ${phase} hook #${index}: ${hook.path}: ${detail}`);
+    super('ERR_TSRUN_HOOK', `error running ${phase} hook #${index}: ${detail.startsWith('fork/exec ') ? '' : `${hook.path}: `}${detail}`);
   }
+}
+
+/** Node's spawn error → Go's (what runc prints): "fork/exec /x: no such file or directory". */
+function spawnFailure(hook: HookSpec, e: NodeJS.ErrnoException): string {
+  return typeof e.errno === 'number' ? `fork/exec ${hook.path}: ${errnoText(Math.abs(e.errno))}` : e.message;
 }
 
 export async function runHook(phase: HookPhase, index: number, hook: HookSpec, stateJson: string): Promise<void> {
@@ -41,7 +47,7 @@ export async function runHook(phase: HookPhase, index: number, hook: HookSpec, s
     if (hook.timeout && hook.timeout > 0) {
       timer = setTimeout(() => { child.kill('SIGKILL'); }, hook.timeout * 1000);
     }
-    child.on('error', (e) => { clearTimeout(timer); reject(new HookFailed(phase, index, hook, (e as Error).message)); });
+    child.on('error', (e) => { clearTimeout(timer); reject(new HookFailed(phase, index, hook, spawnFailure(hook, e))); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return resolve();
