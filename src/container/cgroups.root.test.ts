@@ -217,6 +217,27 @@ test('ps: JSON array of the host pids of the cgroup; table filtered by the PID c
   sb.rt(['delete', '--force', b.id]);
 });
 
+test('a cgroupsPath whose freezer is FROZEN fails create at once (runc\'s words) instead of hanging', () => {
+  const path = `${CGROUP_PARENT}/frozen-${process.pid}`;
+  const freezer = join('/sys/fs/cgroup/freezer', path);
+  if (!existsSync('/sys/fs/cgroup/freezer')) return;
+  mkdirSync(freezer, { recursive: true });
+  try {
+    writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
+    const b = sb.bundle((c) => { c.process.args = ['true']; c.linux.cgroupsPath = path; });
+    const t0 = Date.now();
+    const r = sb.rt(['create', '--bundle', b.dir, b.id], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+    assert.is(r.status, 1, r.stderr);
+    assert.ok(Date.now() - t0 < 10_000, 'no waiting');
+    assert.match(msg(r.stderr), /container's cgroup unexpectedly frozen/);
+    assert.ok(sb.rt(['state', b.id]).stderr.includes('does not exist'), 'no state left');
+    assert.equal(readFileSync(join(freezer, 'cgroup.procs'), 'utf8'), '', 'nothing joined it');
+  } finally {
+    try { writeFileSync(join(freezer, 'freezer.state'), 'THAWED'); } catch { /* gone */ }
+    for (const d of cgroupDirs(path)) try { rmdirSync(d); } catch { /* busy or gone */ }
+  }
+});
+
 test('two containers given one cgroupsPath: deleting either leaves the other\'s processes alone (runc destroy)', () => {
   // Each has its own pid namespace, so only its own processes are its to kill; the cgroup they share stays while
   // anyone is in it. (Which container made the cgroup decides who may remove it: the test removes it at the end.)

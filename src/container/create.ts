@@ -27,7 +27,7 @@ import type { Plan, Step } from '../plan/steps.js';
 import { SYNC_TOKEN } from '../plan/steps.js';
 import { startExecutor, type ExecutorRun } from '../linux/executor.js';
 import { lastCap, readStat } from '../linux/proc.js';
-import { createCgroups, resolveCgroupPaths } from '../linux/cgroups/fs.js';
+import { createCgroups, freezerState, resolveCgroupPaths } from '../linux/cgroups/fs.js';
 import { parseSystemdCgroupsPath, systemdCgroupPaths } from '../linux/cgroups/systemd-path.js';
 import type { OpenScope } from '../linux/cgroups/systemd.js';
 import { fromSpec } from '../linux/cgroups/resources.js';
@@ -205,6 +205,14 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     // systemd owns the slices: only the unit's own directories are ours to remove (runc RemovePaths)
     if (st.cgroup.systemd) { const own = new Set(Object.values(st.cgroup.paths)); st.cgroup.created = st.cgroup.created.filter((d) => own.has(d)); }
     save(env.root, st);
+    // A process that joins a frozen cgroup stops at once: create would wait for it forever (runc checks too).
+    const frozen = freezerState(st.cgroup.paths);
+    if (frozen === 'FROZEN' || frozen === 'FREEZING') {
+      const where = st.cgroup.paths.freezer ? join(st.cgroup.paths.freezer, 'freezer.state') : join(st.cgroup.paths.unified!, 'cgroup.freeze');
+      throw new TsrunError('ERR_TSRUN_CGROUP', `container's cgroup unexpectedly frozen (${where}: ${frozen})`, {
+        hint: 'is a paused container using the same cgroupsPath? resume it, or give this one a cgroupsPath of its own',
+      });
+    }
     applyConfigResources(env, dir, spec, st.cgroup.paths, mounts); // linux.resources, before the init joins
     phase('state dir and cgroups');
 
