@@ -87,7 +87,7 @@ export async function execContainer(env: RuntimeEnv, o: ExecOptions): Promise<nu
     const { processWarnings } = await import('../spec/validate.js');
     for (const w of processWarnings(proc)) env.log.warn(formatIssue(w));
   } else {
-    if (!o.args.length) throw usage('exec args cannot be empty');
+    if (!o.args.length) throw usage('process args cannot be empty');
     proc = applyExecFlags(stored.process ?? { cwd: '/' }, {
       args: o.args, env: o.env, tty: o.tty, additionalGids: o.additionalGids, caps: o.caps,
       ...(o.cwd ? { cwd: o.cwd } : {}), ...(o.user !== undefined ? { user: o.user } : {}),
