@@ -248,6 +248,42 @@ if (want('csd')) {
 }
 
 // ---------- 5. memory ----------
+/** Sum of VmRSS and Pss (kB) over a foreground `run` and all its descendants, once its container is running. */
+async function wholeTree(n, p) {
+  const id = 'tree';
+  spawnSync(p, ['--root', rootFor(n), 'delete', '-f', id], { stdio: 'ignore' });
+  const child = spawn(p, ['--root', rootFor(n), 'run', '--bundle', sleepBundle(n), id], { stdio: 'ignore', env: { PATH } });
+  const kids = () => {
+    const byParent = new Map();
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try { const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]); (byParent.get(ppid) ?? byParent.set(ppid, []).get(ppid)).push(Number(d)); } catch { /* gone */ }
+    }
+    const out = [];
+    for (let todo = [child.pid]; todo.length;) { const q = todo.pop(); out.push(q); todo.push(...(byParent.get(q) ?? [])); }
+    return out;
+  };
+  let pids = [];
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const st = spawnSync(p, ['--root', rootFor(n), 'state', id], { encoding: 'utf8' }).stdout ?? '';
+    if (/"status": "running"/.test(st)) { await new Promise((r) => setTimeout(r, 200)); pids = kids(); break; }
+  }
+  let rss = 0, pss = 0;
+  const names = [];
+  for (const q of pids) {
+    try {
+      rss += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${q}/status`, 'utf8'))?.[1] ?? 0);
+      pss += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${q}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      names.push(firstLine(readFileSync(`/proc/${q}/comm`, 'utf8')));
+    } catch { /* gone */ }
+  }
+  spawnSync(p, ['--root', rootFor(n), 'kill', id, 'KILL'], { stdio: 'ignore' });
+  await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r() : child.on('exit', r));
+  spawnSync(p, ['--root', rootFor(n), 'delete', '-f', id], { stdio: 'ignore' });
+  return pids.length ? { rss, pss, names: names.join(' → ') } : undefined;
+}
+
 if (want('memory')) {
   log('memory');
   const rows = [];
@@ -261,9 +297,19 @@ if (want('memory')) {
     const t = spawnSync('/usr/bin/time', ['-f', '%M', 'env', '-i', `PATH=${PATH}`, p, '--root', rootFor(n), 'run', '--bundle', bundleFor(n), 'm'], { encoding: 'utf8' });
     rows.push({ name: `${n}: \`run /bin/true\`, largest process (time -f %M)`, rss: Number(t.stderr.trim().split('\n').pop()) });
   }
+  // The whole tree while a foreground `run` waits for its container: the runtime, whatever it keeps running (tsrun:
+  // the executor's first process, which relays the exit status) and the container's own program (busybox sleep).
+  // VmRSS counts shared pages (libc, node's text) in every process; Pss divides them among their users.
+  for (const [n, p] of runtimes) {
+    const tree = await wholeTree(n, p);
+    if (tree) rows.push({ name: `${n}: whole tree of a foreground \`run\` (${tree.names}), sum of VmRSS / of Pss`, rss: `${tree.rss} / ${tree.pss}` });
+  }
   const t = spawnSync('/usr/bin/time', ['-f', '%M', node, '-e', '0'], { encoding: 'utf8' });
   rows.push({ name: 'node -e 0 (time -f %M)', rss: Number(t.stderr.trim().split('\n').pop()) });
   sections.push({ title: 'Memory', memory: rows });
+  const tt = rows.find((r) => r.name.startsWith('tsrun: whole tree')), tr = rows.find((r) => r.name.startsWith('runc: whole tree'));
+  const pssOf = (r) => Number(String(r.rss).split(' / ')[1]);
+  if (tt) summary.push(['foreground `run`, whole process tree (Pss)', pssOf(tt) / 1024, tr ? `runc: ${(pssOf(tr) / 1024).toFixed(2)} MB` : '', tr ? `${(pssOf(tt) / pssOf(tr)).toFixed(2)}×` : '', '—', undefined, 'MB']);
   const w = rows.find((r) => r.name.startsWith('tsrun: waiting init')), wr = rows.find((r) => r.name.startsWith('runc: waiting init'));
   if (w) summary.push(['waiting-init RSS', w.rss / 1024, wr ? `runc: ${(wr.rss / 1024).toFixed(2)} MB` : '', wr ? `${(w.rss / wr.rss).toFixed(2)}×` : '', '≤ 1 MB', w.rss <= 1024, 'MB']);
   const pk = rows.find((r) => r.name.startsWith('tsrun: `run')), pr = rows.find((r) => r.name.startsWith('runc: `run'));
