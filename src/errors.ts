@@ -22,7 +22,7 @@ export const notExist = () => new TsrunError('ERR_TSRUN_NOT_EXIST', 'container d
 export const alreadyExists = () => new TsrunError('ERR_TSRUN_EXISTS', 'container with given ID already exists');
 export const invalidId = (id: string) =>
   new TsrunError('ERR_TSRUN_INVALID_ID', 'invalid container ID format', {
-    hint: `got ${JSON.stringify(id)}; an id is 1-1024 of [A-Za-z0-9_+.-] and not "." or ".."`,
+    hint: `got ${JSON.stringify(id)}; an id is 1-255 of [A-Za-z0-9_+.-] and not "." or ".."`,
   });
 export const notRunning = () => new TsrunError('ERR_TSRUN_NOT_RUNNING', 'container not running');
 export const badState = (message: string) => new TsrunError('ERR_TSRUN_STATE', message);

@@ -18,8 +18,8 @@ const sample = (id: string): StoredState => ({
 });
 
 test('ids are validated like runc', () => {
-  for (const ok of ['a', 'A-b_c.d+e', '0', 'x'.repeat(1024)]) assert.is(validateId(ok), ok);
-  for (const bad of ['', '.', '..', 'a/b', 'a b', 'é', '../x', 'x'.repeat(1025)]) {
+  for (const ok of ['a', 'A-b_c.d+e', '0', 'x'.repeat(255)]) assert.is(validateId(ok), ok);
+  for (const bad of ['', '.', '..', 'a/b', 'a b', 'é', '../x', 'x'.repeat(256)]) {
     assert.throws(() => validateId(bad), (e: unknown) => e instanceof TsrunError && e.message === 'invalid container ID format');
   }
 });
