@@ -7,7 +7,7 @@
  */
 import type { Mount, Spec } from './types.js';
 
-/** The runtime-spec version tsrun implements and writes (features' ociVersionMax). */
+/** The runtime-spec version tsrun implements and writes (`spec`, `--version`, state); features' ociVersionMax is higher: it also reads the v1.3 fields schemas/README.md lists. */
 export const SPEC_VERSION = '1.2.1';
 
 export interface DefaultSpecOptions {
