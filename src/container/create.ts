@@ -339,7 +339,8 @@ async function cleanupFailed(env: RuntimeEnv, st: StoredState, run: ExecutorRun 
     if (st.pid > 0) try { process.kill(st.pid, 'SIGKILL'); } catch { /* gone */ }
     if (run && run.pid > 0) {
       run.child.kill('SIGKILL');  // a no-op once Node has reaped it: never a recycled pid
-      await run.exit;
+      // bounded like waitInitGone: a cgroup frozen meanwhile holds SIGKILL back, and destroy reports what is left
+      await Promise.race([run.exit, new Promise((r) => setTimeout(r, 10_000).unref())]);
     }
     if (st.pid > 0) await waitInitGone(st, 10_000);
     // runtime-spec: a failed create continues the lifecycle at delete, which runs the poststop hooks.
