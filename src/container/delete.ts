@@ -28,7 +28,12 @@ export async function deleteContainer(env: RuntimeEnv, id: string, force: boolea
         if (existsSync(dir) && !existsSync(join(dir, STATE_FILE))) remove(env.root, id);
         if (force) return;
       }
-      if (force && e instanceof TsrunError && e.code === 'ERR_TSRUN_STATE_CORRUPT') { remove(env.root, id); return; }
+      if (force && e instanceof TsrunError && e.code === 'ERR_TSRUN_STATE_CORRUPT') {
+        // Without a readable state there is no pid or cgroup to act on: say what may be left, then drop the record.
+        env.log.warn(`${e.message}: removing ${dir} only; the container's processes and cgroups, if any, are not known and are left as they are`);
+        remove(env.root, id);
+        return;
+      }
       throw e;
     }
     const status = deriveStatus(env.root, st);

@@ -95,6 +95,34 @@ test('the user program does not run before start; delete of a created container 
   assert.not.ok(existsSync(join(mark, 'yes')));
 });
 
+test('an unreadable state.json: named by state, skipped by list, refused by delete, dropped by delete --force with a warning', () => {
+  const b = sb.bundle((c) => { c.process.args = ['sleep', '60']; });
+  assert.is(sb.rt(['create', '--bundle', b.dir, b.id]).status, 0);
+  const pid = state(b.id).pid;
+  const file = join(sb.root, b.id, 'state.json');
+  writeFileSync(file, 'garbage');
+  try {
+    let r = sb.rt(['state', b.id]);
+    assert.is(r.status, 1);
+    assert.ok(r.stderr.includes(`container state ${file} is not valid JSON`), r.stderr);
+    r = sb.rt(['list']);
+    assert.is(r.status, 0);
+    assert.not.ok(r.stdout.includes(b.id));
+    assert.ok(r.stderr.includes(`skipping ${b.id}`), r.stderr);
+    assert.is(sb.rt(['delete', b.id]).status, 1);
+    if (RUNTIME.endsWith('tsrun')) {
+      r = sb.rt(['delete', '--force', b.id]);
+      assert.is(r.status, 0, r.stderr);
+      assert.ok(r.stderr.includes('processes and cgroups, if any, are not known and are left as they are'), r.stderr);
+      assert.not.ok(existsSync(join(sb.root, b.id)));
+    }
+  } finally {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }  // our own container's init, left by design
+    waitFor(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'));
+    for (const d of cgroupDirs(join(CGROUP_PARENT, b.id))) try { spawnSync('rmdir', [d]); } catch { /* busy */ }
+  }
+});
+
 test('new namespaces differ from the host, joined ones equal the target', () => {
   const types = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup'];
   const b = sb.bundle((c) => { c.process.args = sh(types.map((t) => `readlink /proc/self/ns/${t}`).join(';')); });

@@ -5,19 +5,36 @@
  */
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, constants as C } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { errnoText, TsrunError } from '../errors.js';
+
+/** Node's "ENOENT: no such file or directory, open '…'" → Go's "open …: no such file or directory" (runc's). */
+function pidFileError(op: string, path: string, e: unknown): unknown {
+  const errno = (e as NodeJS.ErrnoException).errno;
+  return typeof errno === 'number' ? new TsrunError('ERR_TSRUN_PIDFILE', `${op} ${path}: ${errnoText(Math.abs(errno))}`, { cause: e }) : e;
+}
 
 export function writePidFile(path: string, pid: number): void {
   const tmp = join(dirname(path), `.${basename(path)}`);
-  const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_SYNC, 0o644);
+  let fd: number;
+  try {
+    fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_SYNC, 0o644);
+  } catch (e) {
+    throw pidFileError('open', tmp, e);
+  }
   try {
     writeSync(fd, String(pid));
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     unlinkSync(tmp);
-    throw e;
+    throw pidFileError('write', tmp, e);
   } finally {
     try { closeSync(fd); } catch { /* closed above */ }
   }
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* gone */ }
+    throw pidFileError('rename', path, e);
+  }
 }
