@@ -217,6 +217,22 @@ test('ps: JSON array of the host pids of the cgroup; table filtered by the PID c
   sb.rt(['delete', '--force', b.id]);
 });
 
+test('cgroups made below the container\'s own (systemd or Docker inside it): ps sees their processes, delete removes them all', () => {
+  const b = started((c) => { c.process.args = sh('sleep 60 & sleep 61; :'); });
+  assert.ok(waitFor(() => JSON.parse(sb.rt(['ps', '--format', 'json', b.id]).stdout).length === 3));
+  const dirs = cgroupDirs(join(CGROUP_PARENT, b.id));
+  for (const d of dirs) mkdirSync(join(d, 'inner', 'deeper'), { recursive: true });
+  // move one of the container's processes into a sub-cgroup of the pids hierarchy (as an inner manager would)
+  const child = JSON.parse(sb.rt(['ps', '--format', 'json', b.id]).stdout).find((p: number) => p !== state(b.id).pid) as number;
+  writeFileSync(join('/sys/fs/cgroup/pids', CGROUP_PARENT, b.id, 'inner', 'deeper', 'cgroup.procs'), String(child));
+  const pids: number[] = JSON.parse(sb.rt(['ps', '--format', 'json', b.id]).stdout);
+  assert.ok(pids.includes(child), `ps lists the process in the sub-cgroup: ${pids}`);
+  const r = sb.rt(['delete', '--force', b.id]);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(cgroupDirs(join(CGROUP_PARENT, b.id)), [], 'the container\'s cgroups and everything below them are gone');
+  assert.ok(waitFor(() => !existsSync(`/proc/${child}`) || readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.startsWith('Z')));
+});
+
 test('a cgroupsPath whose freezer is FROZEN fails create at once (runc\'s words) instead of hanging', () => {
   const path = `${CGROUP_PARENT}/frozen-${process.pid}`;
   const freezer = join('/sys/fs/cgroup/freezer', path);

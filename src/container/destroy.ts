@@ -8,7 +8,8 @@
  * alone, and so is the cgroup it keeps busy (a warning, as runc logs it). Without one (the host's or a joined pid
  * namespace) nothing ends the container's other processes, so every process in the cgroup gets SIGKILL.
  */
-import { cgroupPids, destroyCgroups } from '../linux/cgroups/fs.js';
+import { destroyCgroups } from '../linux/cgroups/fs.js';
+import { allCgroupPids } from '../linux/cgroups/pids.js';
 import { TsrunError } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
 import { runHooks } from './hooks.js';
@@ -28,7 +29,7 @@ export async function destroy(env: RuntimeEnv, st: StoredState, opts: { runPosts
     // a private pid namespace is empty once its init is gone: only the kernel's bookkeeping can lag behind
     await destroyCgroups(st.cgroup.created, Object.values(st.cgroup.paths), st.sharedPidNs ? 10_000 : 1_000);
   } catch (e) {
-    const foreign = !st.sharedPidNs && e instanceof TsrunError && e.code === 'ERR_TSRUN_CGROUP' ? cgroupPids(st.cgroup.paths) : [];
+    const foreign = !st.sharedPidNs && e instanceof TsrunError && e.code === 'ERR_TSRUN_CGROUP' ? allCgroupPids(st.cgroup.paths) : [];
     if (!foreign.length) throw e;
     env.log.warn(`${e instanceof Error ? e.message : e}: it holds process(es) ${foreign.join(', ')} from outside the container's pid namespace; leaving it`);
   }

@@ -1,7 +1,8 @@
 /** Signalling the container: the init alone, or every process of its cgroup. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameLiveProcess } from '../linux/proc.js';
-import { cgroupPids, freezerState, setFrozen } from '../linux/cgroups/fs.js';
+import { freezerState, setFrozen } from '../linux/cgroups/fs.js';
+import { allCgroupPids } from '../linux/cgroups/pids.js';
 import type { StoredState } from './state-store.js';
 
 export function signalInit(st: StoredState, sig: number): void {
@@ -17,7 +18,7 @@ export function signalInit(st: StoredState, sig: number): void {
 /** Every process in the container's cgroup. A frozen v1 cgroup would hold SIGKILL back: thaw after sending. */
 export async function signalAll(st: StoredState, sig: number): Promise<void> {
   const frozen = freezerState(st.cgroup.paths);
-  for (const pid of cgroupPids(st.cgroup.paths)) {
+  for (const pid of allCgroupPids(st.cgroup.paths)) {
     try {
       process.kill(pid, sig);
     } catch (e) {
@@ -49,8 +50,8 @@ export async function waitCgroupEmpty(st: StoredState, timeoutMs: number): Promi
   const end = Date.now() + timeoutMs;
   for (let i = 0; Date.now() < end; i++) {
     const d = pollDelay(i, 50);
-    if (cgroupPids(st.cgroup.paths).length === 0) return true;
+    if (allCgroupPids(st.cgroup.paths).length === 0) return true;
     await sleep(d);
   }
-  return cgroupPids(st.cgroup.paths).length === 0;
+  return allCgroupPids(st.cgroup.paths).length === 0;
 }

@@ -4,7 +4,7 @@
  *  - an absolute cgroupsPath is relative to each hierarchy's root;
  *  - a relative one, or none (then the container id is the name), is relative to tsrun's own cgroup.
  */
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isErrno, TsrunError } from '../../errors.js';
@@ -78,18 +78,6 @@ export function cgroupProcsFiles(paths: CgroupPaths): string[] {
   return Object.values(paths).map((d) => join(d, 'cgroup.procs'));
 }
 
-/** Pids in the container's cgroup (from one hierarchy that every process joins). */
-export function cgroupPids(paths: CgroupPaths): number[] {
-  const dir = paths.pids ?? paths.memory ?? paths.unified ?? Object.values(paths)[0];
-  if (!dir) return [];
-  try {
-    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return [];
-    throw e;
-  }
-}
-
 export function freezerState(paths: CgroupPaths): 'THAWED' | 'FROZEN' | 'FREEZING' | undefined {
   try {
     if (paths.freezer) return readFileSync(join(paths.freezer, 'freezer.state'), 'utf8').trim() as 'THAWED';
@@ -100,11 +88,25 @@ export function freezerState(paths: CgroupPaths): 'THAWED' | 'FROZEN' | 'FREEZIN
   return undefined;
 }
 
-function destroyCgroupsSync(created: string[]): string[] {
+/**
+ * rmdir each directory; with subtrees, its descendant cgroups first, deepest first (runc RemovePath): a container
+ * with a writable cgroupfs (systemd or Docker inside it) makes cgroups below its own. Only for the container's own
+ * cgroups: the parents we created may hold other containers' cgroups. Returns what could not be removed.
+ */
+function destroyCgroupsSync(created: string[], subtrees = false): string[] {
+  const rm = (d: string): void => {
+    if (subtrees) {
+      for (const ent of readdirSync(d, { withFileTypes: true })) {
+        if (!ent.isDirectory()) continue;
+        try { rm(join(d, ent.name)); } catch (e) { if (!isErrno(e, 'ENOENT')) throw e; }
+      }
+    }
+    rmdirSync(d);
+  };
   const left: string[] = [];
   for (const d of created) {
     try {
-      rmdirSync(d);
+      rm(d);
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) left.push(d);
     }
@@ -123,7 +125,7 @@ export async function destroyCgroups(created: string[], leaves?: Iterable<string
   let left = created.filter((d) => leafSet.has(d));
   const end = Date.now() + timeoutMs;
   for (let i = 0; left.length; i++) {
-    left = destroyCgroupsSync(left);
+    left = destroyCgroupsSync(left, true);
     if (!left.length || Date.now() > end) break;
     await sleep(Math.min(2 ** i, 50));
   }
