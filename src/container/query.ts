@@ -28,6 +28,8 @@ export function listContainers(ctx: { root: string; rootExplicit: boolean; log: 
       const st = load(ctx.root, id);
       out.push({ ...ociState(ctx.root, st), owner: ownerName(ctx.root, id) });
     } catch (e) {
+      // deleted while we listed (before or after its state was read)
+      if ((e instanceof TsrunError && e.code === 'ERR_TSRUN_NOT_EXIST') || isErrno(e, 'ENOENT')) continue;
       // Docker shares one root between runc and tsrun containers: skip what we cannot read (runc does too).
       ctx.log.warn(`skipping ${id}: ${(e as Error).message}`);
     }
