@@ -95,11 +95,16 @@ export function freezerState(paths: CgroupPaths): 'THAWED' | 'FROZEN' | 'FREEZIN
  */
 function destroyCgroupsSync(created: string[], subtrees = false): string[] {
   const rm = (d: string): void => {
-    if (subtrees) {
-      for (const ent of readdirSync(d, { withFileTypes: true })) {
-        if (!ent.isDirectory()) continue;
-        try { rm(join(d, ent.name)); } catch (e) { if (!isErrno(e, 'ENOENT')) throw e; }
-      }
+    try {
+      rmdirSync(d);
+      return;
+    } catch (e) {
+      // busy: processes, or child cgroups (the only case worth a readdir, which costs ≈ 0.2 ms on cgroupfs)
+      if (!subtrees || !(isErrno(e, 'EBUSY') || isErrno(e, 'ENOTEMPTY'))) throw e;
+    }
+    for (const ent of readdirSync(d, { withFileTypes: true })) {
+      if (!ent.isDirectory()) continue;
+      try { rm(join(d, ent.name)); } catch (e) { if (!isErrno(e, 'ENOENT')) throw e; }
     }
     rmdirSync(d);
   };
