@@ -47,8 +47,8 @@ const SET_KEYS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'
  * Names → masks. Names this build does not know and known names above lastCap (newer than this kernel) are
  * skipped, as runc does and config-linux.md asks (log them, do not fail): the unavailable ones get one warning
  * here ("ignoring unknown or unavailable capabilities"), the unknown ones are warned about by the validator with
- * their field named (configWarnings for config.json, processWarnings for `exec --process`). Absent sets are empty — inheritable in particular
- * (CVE-2022-29162: never default inheritable to anything). Ambient is passed as configured; the kernel refuses an
+ * their field named (configWarnings for config.json, processWarnings for `exec --process`). Absent sets are
+ * empty — inheritable in particular (CVE-2022-29162: never default inheritable to anything). Ambient is passed as configured; the kernel refuses an
  * ambient cap that is not both permitted and inheritable, which is runc's behaviour too.
  */
 export function capSets(cfg: CapsConfig, lastCap: number, warnings: string[]): CapSets {

@@ -39,7 +39,7 @@ export class PlanEncodeError extends TsrunError {
 class Writer {
   buf = Buffer.allocUnsafe(8192);
   n = 0;
-  room(k: number): void {
+  private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + k));
     this.buf.copy(next, 0, 0, this.n);
@@ -168,8 +168,7 @@ export function encodePlan(plan: Pick<Plan, 'steps' | 'slots'> & { fds: readonly
     throw new PlanEncodeError(`fd table of ${nfds} fds + ${plan.slots} slots, above ${PLAN_MAX_FDS}`);
   }
   const w = new Writer();
-  w.room(4);
-  w.n += w.buf.write(PLAN_MAGIC, 0, 'latin1');
+  w.bytes(Buffer.from(PLAN_MAGIC, 'latin1'));
   w.u16(PLAN_VERSION);
   w.u16(0);
   w.u32(nfds);  // the executor checks it against the nfds on its command line
