@@ -29,7 +29,7 @@
 import type * as Crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import {
-  closeSync, constants as C, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync,
+  closeSync, constants as C, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync,
   renameSync, statSync, unlinkSync, writeSync, type BigIntStats,
 } from 'node:fs';
 import { release, version } from 'node:os';
@@ -37,6 +37,7 @@ import { dirname, join } from 'node:path';
 import type { Seccomp } from '../spec/types.js';
 import { TSRUN_VERSION } from '../version.js';
 import type { CompiledSeccomp } from './seccomp.js';
+import { readWholeFd } from '../sys/read-fd.js';
 
 /**
  * node:crypto, loaded on first use: create imports this module statically, and loading crypto costs ≈ 2.5 ms that
@@ -266,15 +267,7 @@ function checkDirs(dir: string): string | undefined {
 function readSmall(path: string, fd?: number): Buffer {
   const f = fd ?? openSync(path, C.O_RDONLY);
   try {
-    const size = fstatSync(f).size;
-    const out = Buffer.alloc(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(f, out, off, size - off, off);
-      if (n <= 0) break;
-      off += n;
-    }
-    return out.subarray(0, off);
+    return readWholeFd(f);
   } finally {
     if (fd === undefined) closeSync(f);
   }

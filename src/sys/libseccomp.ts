@@ -9,9 +9,10 @@
  * 2.5.x has no seccomp_export_bpf_mem, so the program goes through a memfd (memfd_create from libc), read back
  * with pread.
  */
-import { closeSync, fstatSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { TsrunError } from '../errors.js';
+import { readWholeFd } from './read-fd.js';
 
 /** Action values (seccomp.h SCMP_ACT_*). ERRNO and TRACE carry a 16-bit value in the low bits. */
 export const SCMP_ACT = {
@@ -184,15 +185,8 @@ function makeFilter(b: Bound, def: number, koffi: typeof import('koffi')): Filte
       try {
         const rc = b.export_bpf(ctx, fd);
         if (rc < 0) throw new TsrunError('ERR_TSRUN_SECCOMP', `seccomp: seccomp_export_bpf failed: errno ${-rc}`);
-        const size = fstatSync(fd).size;
-        const out = Buffer.alloc(size);
-        let off = 0;
-        while (off < size) {
-          const n = readSync(fd, out, off, size - off, off);
-          if (n <= 0) break;
-          off += n;
-        }
-        return new Uint8Array(out.buffer, out.byteOffset, off);
+        const out = readWholeFd(fd);
+        return new Uint8Array(out.buffer, out.byteOffset, out.length);
       } finally {
         closeSync(fd);
       }
