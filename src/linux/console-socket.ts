@@ -5,14 +5,19 @@
  * since Node 0.x) so no FFI is needed on the create path.
  */
 import { connect, type Socket } from 'node:net';
-import { TsrunError } from '../errors.js';
+import { errnoText, TsrunError } from '../errors.js';
 
 export interface ConsoleConn { fd: number; close(): void }
 
 export function connectConsoleSocket(path: string): Promise<ConsoleConn> {
   return new Promise((resolve, reject) => {
     const sock: Socket = connect({ path });
-    sock.once('error', (e) => reject(new TsrunError('ERR_TSRUN_CONSOLE', `failed to connect to console socket ${path}: ${(e as Error).message}`, { cause: e })));
+    // Go's net.Dial wording, which runc (and so Docker's and podman's error text) shows: "dial unix S: connect: …"
+    sock.once('error', (e) => {
+      const errno = (e as NodeJS.ErrnoException).errno;
+      const why = typeof errno === 'number' ? `connect: ${errnoText(Math.abs(errno))}` : (e as Error).message;
+      reject(new TsrunError('ERR_TSRUN_CONSOLE', `dial unix ${path}: ${why}`, { cause: e }));
+    });
     sock.once('connect', () => {
       const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
       if (typeof fd !== 'number' || fd < 0) {
