@@ -9,7 +9,7 @@ import { fstatSync, closeSync, readFileSync, realpathSync, statSync } from 'node
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError, usage, errnoText, formatIssue } from '../errors.js';
 import type { RuntimeEnv } from './env.js';
-import { closeOwned, openPlanFds } from './plan-fds.js';
+import { closeAll, closeOwned, makeIdmapUsernses, openPlanFds } from './plan-fds.js';
 import { validateId } from './id.js';
 import { lockContainer } from './lock.js';
 import { claim, ensureRoot, save, remove, nowRfc3339Nano, seccompCacheDir, type StoredState } from './state-store.js';
@@ -166,6 +166,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
   let listener: ListenerConn | undefined;
   let ttyPair: [number, number] | undefined;
   let fds: number[] = [];
+  let idmapUserns = new Map<number, number>();
+  const executorPath = join(env.pkgRoot, 'dist', 'libexec', 'tsrun-executor');
   let plan: Plan | undefined;
   let scope: OpenScope | undefined;
   let unitStart: Promise<void> | undefined;
@@ -228,7 +230,8 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     else if (ttyPair) console = { fd: ttyPair[1], close: () => { try { closeSync(ttyPair![1]); } catch { /* closed */ } } };
     const listenerSrc = plan.fds.find((f) => f.kind === 'seccompListener');
     if (listenerSrc?.kind === 'seccompListener') listener = await connectListener(listenerSrc.path);
-    fds = openPlanFds(plan, { console, listener, logFd: () => env.log.fd() });
+    idmapUserns = await makeIdmapUsernses(plan, executorPath);
+    fds = openPlanFds(plan, { console, listener, logFd: () => env.log.fd(), idmapUserns });
     const passThrough: Array<'inherit' | 'ignore' | number> = st.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + listen + o.preserveFds; fd++) passThrough.push(fd);
     const cur = st;
@@ -248,7 +251,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
       phase('systemd: unit started');
     }));
     const started = startExecutor({
-      executorPath: join(env.pkgRoot, 'dist', 'libexec', 'tsrun-executor'),
+      executorPath,
       plan: encodePlan(plan),
       stdio: passThrough,
       table: fds,
@@ -325,6 +328,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
     throw e;
   } finally {
     if (plan) closeOwned(plan, fds);
+    closeAll(idmapUserns);
     console?.close();
     listener?.close();
     scope?.close();

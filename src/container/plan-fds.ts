@@ -12,6 +12,8 @@ export interface PlanFdSources {
   listener?: PassedFd;
   /** The --log file's fd. */
   logFd(): number;
+  /** The user namespaces of idmapped mounts, by fd-table index (made beforehand: makeIdmapUsernses). */
+  idmapUserns?: ReadonlyMap<number, number>;
   /** Turns an open(2) failure of a 'path' source into the caller's error (exec: a vanished /proc/<pid>/ns file
    *  means the container stopped); undefined → the generic "open PATH (what): reason". */
   onOpenError?(path: string, e: NodeJS.ErrnoException): TsrunError | undefined;
@@ -25,8 +27,12 @@ export interface PlanFdSources {
 export function openPlanFds(plan: Plan, src: PlanFdSources): number[] {
   const fds: number[] = [];
   try {
-    for (const f of plan.fds) {
-      if (f.kind === 'consoleSocket') {
+    for (const [i, f] of plan.fds.entries()) {
+      if (f.kind === 'idmapUserns') {
+        const fd = src.idmapUserns?.get(i);
+        if (fd === undefined) throw new TsrunError('ERR_TSRUN_IDMAP', `the plan needs ${f.what} but it was not made`);
+        fds.push(fd);
+      } else if (f.kind === 'consoleSocket') {
         if (!src.console) throw new TsrunError('ERR_TSRUN_CONSOLE', 'the plan needs a console socket but none was given');
         fds.push(src.console.fd);
       } else if (f.kind === 'log') {
@@ -62,4 +68,27 @@ export function closeOwned(plan: Plan, fds: number[]): void {
   fds.forEach((fd, i) => {
     if (plan.fds[i]?.kind === 'path') try { closeSync(fd); } catch { /* already closed */ }
   });
+}
+
+/**
+ * Make the user namespaces the plan's `idmapUserns` entries ask for (one helper executor each), by fd-table index.
+ * The caller closes them once the executor has them (the namespace lives on in the idmapped mounts). On a failure
+ * the ones made so far are closed.
+ */
+export async function makeIdmapUsernses(plan: Plan, executorPath: string): Promise<Map<number, number>> {
+  const made = new Map<number, number>();
+  const wanted = [...plan.fds.entries()].filter(([, f]) => f.kind === 'idmapUserns');
+  if (!wanted.length) return made;
+  const { makeIdmapUserns } = await import('../linux/idmap-userns.js');
+  try {
+    for (const [i, f] of wanted) if (f.kind === 'idmapUserns') made.set(i, await makeIdmapUserns(executorPath, f.uidMap, f.gidMap));
+  } catch (e) {
+    closeAll(made);
+    throw e;
+  }
+  return made;
+}
+
+export function closeAll(fds: ReadonlyMap<number, number>): void {
+  for (const fd of fds.values()) try { closeSync(fd); } catch { /* already closed */ }
 }

@@ -16,7 +16,6 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -306,53 +305,7 @@ STEP(MOUNT_TREE)
 	return mount_at(ctx, tree, 1, "", s->s[0], "", "", 0, s->u[0], s->u[1], s->u[2], attr, e);
 }
 
-/*
- * The user namespace an idmapped mount takes its mapping from: a helper child unshares one, we write its maps
- * (we are root in the parent namespace, so no setgroups "deny" is needed) and keep an fd of it; the child exits.
- */
-static int idmap_userns(const char *umap, const char *gmap, struct step_error *e)
-{
-	int ready[2], hold[2], ns = -1;
-	char path[64] = "", c;
-	if (pipe2(ready, O_CLOEXEC) < 0)
-		return step_fail(e, errno, "pipe2", "");
-	if (pipe2(hold, O_CLOEXEC) < 0)
-		return FAIL_WITH(errno, "pipe2", "", ready[0], ready[1]);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		close(hold[1]);
-		if (unshare(CLONE_NEWUSER) == 0 && write(ready[1], "1", 1) == 1)
-			while (read(hold[0], &c, 1) < 0 && errno == EINTR)
-				;
-		_exit(0);
-	}
-	int err = pid < 0 ? errno : 0;
-	close(ready[1]);
-	close(hold[0]);
-	if (!err && read(ready[0], &c, 1) != 1)
-		err = ECHILD;
-	for (int i = 0; !err && i < 2; i++) {
-		const char *text = i ? gmap : umap;
-		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write_text(fd, text) < 0)
-			err = errno;
-		closeq(fd);
-	}
-	if (!err) {
-		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-		if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			err = errno;
-	}
-	close(ready[0]);
-	close(hold[1]); /* the child exits */
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	return err ? step_fail(e, err, "idmap user namespace", path) : ns;
-}
-
+/* The user namespace (fd table, made and mapped by the parent) gives the tree its id mapping. */
 STEP(IDMAP_TREE)
 {
 	const char *src = s->s[0];
@@ -360,16 +313,12 @@ STEP(IDMAP_TREE)
 	unsigned clone_rec = s->u[0] & 1 ? AT_RECURSIVE : 0, attr_rec = s->u[0] & 2 ? AT_RECURSIVE : 0;
 	if (s->u[0] > 3)
 		return FAIL_WITH(EINVAL, "idmapTree recursive", src, -1, -1);
-	int ns = idmap_userns(s->s[1], s->s[2], e);
-	if (ns < 0)
-		return -1;
 	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | clone_rec);
 	if (tree < 0)
-		return fail_close(e, "open_tree", src, ns, -1);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
+		return fail_close(e, "open_tree", src, -1, -1);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ctx->table[s->f[0]] };
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | attr_rec, &attr, sizeof attr) < 0)
-		return fail_close(e, "mount_setattr idmap", src, ns, tree);
-	close(ns);
+		return fail_close(e, "mount_setattr idmap", src, tree, -1);
 	closeq(ctx->table[s->u[1]]);
 	ctx->table[s->u[1]] = tree;
 	return 0;

@@ -65,7 +65,7 @@ enum msg_type {
  * Step kinds and their field signatures (s str, u u64, f fd index, v strv, U u64 array, b bytes).
  * X(NAME, code, "ts name", "signature")
  */
-#define STEP_LIST(X) \
+#define STEP_LIST(X) /* 41 (idmapTree "sssuu") is retired: codes are never reused */ \
 	X(CGROUP_JOIN,   1, "cgroupJoin",  "f") \
 	X(UNSHARE,       2, "unshare",     "u") \
 	X(SETNS,         3, "setns",       "fu") \
@@ -106,11 +106,11 @@ enum msg_type {
 	X(HOOK,         38, "hook",        "svvu") \
 	X(SECCOMP_LISTENER, 39, "seccompListener", "f") \
 	X(MKDIR_ALL,    40, "mkdirAll",    "su") \
-	X(IDMAP_TREE,   41, "idmapTree",   "sssuu") \
 	X(MOUNT_TREE,   42, "mountTree",   "fsuuuuu") \
 	X(LSM_LABEL,    43, "lsmLabel",    "ss") \
 	X(CHROOT,       44, "chroot",      "f") \
 	X(LOOPBACK_UP,  45, "loopbackUp",  "") \
+	X(IDMAP_TREE,   46, "idmapTree",   "sfuu") \
 	X(READY,        50, "ready",       "") \
 	X(WAIT_START,   51, "waitStart",   "f") \
 	X(EXEC,         52, "exec",        "svvu")

@@ -9,18 +9,20 @@ export interface IdMapping { containerID: number; hostID: number; size: number }
 
 export const formatIdMap = (m: IdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
 
+/** One write of /proc/<pid>/<file> (uid_map, gid_map, setgroups: the kernel takes each in a single write). */
+export function writeIdMapFile(pid: number, file: 'uid_map' | 'gid_map' | 'setgroups', text: string): void {
+  try {
+    writeFileSync(`/proc/${pid}/${file}`, text);
+  } catch (e) {
+    throw new TsrunError('ERR_TSRUN_IDMAP', `write /proc/${pid}/${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 export function writeIdMaps(pid: number, uid: IdMapping[], gid: IdMapping[], setgroups: 'allow' | 'deny' | undefined): void {
-  const w = (file: string, text: string) => {
-    try {
-      writeFileSync(`/proc/${pid}/${file}`, text);
-    } catch (e) {
-      throw new TsrunError('ERR_TSRUN_IDMAP', `write /proc/${pid}/${file}: ${(e as Error).message}`, { cause: e });
-    }
-  };
   // setgroups must be written before gid_map (user_namespaces(7)).
-  if (setgroups) w('setgroups', setgroups);
-  w('uid_map', formatIdMap(uid));
-  w('gid_map', formatIdMap(gid));
+  if (setgroups) writeIdMapFile(pid, 'setgroups', setgroups);
+  writeIdMapFile(pid, 'uid_map', formatIdMap(uid));
+  writeIdMapFile(pid, 'gid_map', formatIdMap(gid));
 }
 
 /** The host id that container id 0 maps to (the owner of the exec fifo and of the console). */

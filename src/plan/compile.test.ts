@@ -362,7 +362,10 @@ test('idmapped mounts: cloned before any namespace into the slots after the fifo
   const at = one(plan.steps, 'mountTree');
   assert.is(at.tree, Number(tree.slot));
   assert.ok(idx(plan.steps, (x) => x === at) > idx(plan.steps, (x) => x.kind === 'rootfsBind'));
-  assert.is(tree.uidMap, s.linux!.uidMappings!.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join(''));
+  const ns = plan.fds[tree.userns]!;
+  assert.ok(ns.kind === 'idmapUserns', 'its user namespace is a passed fd the parent makes');
+  assert.is(ns.kind === 'idmapUserns' && ns.uidMap, s.linux!.uidMappings!.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join(''));
+  assert.is(tree.userns, plan.fds.length - 1, 'the last passed fd: slots (fifo, tree) follow');
 });
 
 test('process.cwd is created (mkdirAll) after pivot_root, before anything is made read-only', () => {

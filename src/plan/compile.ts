@@ -78,7 +78,6 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   const listenerPath = linux.seccomp?.listenerPath;
   if (ctx.seccomp?.notify && !listenerPath) throw planError('/linux/seccomp/listenerPath: is required when a syscall uses SCMP_ACT_NOTIFY');
   const listenerFd = ctx.seccomp?.notify ? addFd({ kind: 'seccompListener', path: listenerPath!, what: 'seccomp agent socket (receives the listener fd)' }) : -1;
-  const fifoSlot = ctx.mode === 'create' ? fds.length : -1; // first slot after the passed fds
 
   // ── ids ──────────────────────────────────────────────────────────────────────────────────────────────────
   const uidMappings = ns.userns === 'joined' ? ctx.joinedUserNs?.uidMappings ?? linux.uidMappings : linux.uidMappings;
@@ -94,6 +93,21 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
     if (hostIdOf(gidMappings, Number(gid)) === undefined) throw planError(`/process/user/gid: cannot setgid to unmapped gid ${gid} in user namespace`);
   }
   const becomeRoot: Step = { kind: 'user', uid: 0n, gid: 0n, groups: [], flags: STEP_FLAG.SKIP_SETGROUPS, label: 'become root in the user namespace' };
+
+  // idmapped mounts: their user namespaces are the last passed fds; slots follow (the exec fifo's, then the trees)
+  const usernsFd = new Map<string, number>();
+  const mounts = compileMounts(spec.mounts, ns, ctx, warnings, {
+    userns: (uidMap, gidMap) => {
+      const key = `${uidMap}|${gidMap}`;
+      if (!usernsFd.has(key)) {
+        const brief = (t: string) => t.trim().replaceAll('\n', ', ');
+        usernsFd.set(key, addFd({ kind: 'idmapUserns', uidMap, gidMap, what: `user namespace for idmapped mounts (uid ${brief(uidMap)}; gid ${brief(gidMap)})` }));
+      }
+      return usernsFd.get(key)!;
+    },
+    firstSlot: () => fds.length + (ctx.mode === 'create' ? 1 : 0),
+  }, { uidMappings, gidMappings });
+  const fifoSlot = ctx.mode === 'create' ? fds.length : -1; // first slot after the passed fds
 
   // ════ first process: still in the host's pid namespace ════════════════════════════════════════════════════
   if (logFd >= 0) emit({ kind: 'logTo', fd: logFd, format: ctx.logJson ? 1n : 0n, label: `log to the --log fd (${ctx.logJson ? 'json' : 'text'})` }); // failures after READY need somewhere to go
@@ -111,7 +125,6 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   }
   // idmapped mounts are cloned and idmapped now, into the slots after the fifo's: MOUNT_ATTR_IDMAP needs
   // CAP_SYS_ADMIN over the source's filesystem, which we lose with the first namespace we enter
-  const mounts = compileMounts(spec.mounts, ns, ctx, warnings, fds.length + (ctx.mode === 'create' ? 1 : 0), { uidMappings, gidMappings });
   steps.push(...mounts.trees);
   const joinStep = (t: NamespaceType): Step => ({ kind: 'setns', ns: nsFd.get(t)!, nstype: ns.join.find((j) => j.type === t)!.nstype, label: `setns ${t} ${ns.join.find((j) => j.type === t)!.path}` });
   const others = ns.join.filter((j) => j.type !== 'user').map((j) => j.type);

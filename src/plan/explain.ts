@@ -76,6 +76,7 @@ function fdText(f: Plan['fds'][number]): string {
     case 'consoleSocket': return `${f.path} (connected unix socket) · ${f.what}`;
     case 'seccompListener': return `${f.path} (connected unix socket) · ${f.what}`;
     case 'log': return f.what;
+    case 'idmapUserns': return `a new user namespace, made by tsrun before the executor starts · ${f.what}`;
   }
 }
 

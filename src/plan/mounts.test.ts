@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { Mount } from '../spec/types.js';
 import { MS } from './constants.js';
 import type { CompileContext } from './context.js';
-import { cleanPath, compileMounts, PROC_MOUNT_ALLOWLIST } from './mounts.js';
+import { cleanPath, compileMounts, plainIdmapTable, PROC_MOUNT_ALLOWLIST, type IdmapTable } from './mounts.js';
 import { analyzeNamespaces } from './namespaces.js';
 import { MOUNT_OPT, type Step } from './steps.js';
 
@@ -80,17 +80,35 @@ test('proc allowlist and destinations', () => {
 
 test('idmap / ridmap: an idmapTree step into a slot, and a mountTree step in place of the bind', () => {
   const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const asked: string[] = [];
+  const table: IdmapTable = {
+    userns: (u, g) => (asked.push(`${u}|${g}`), 3 + asked.indexOf(`${u}|${g}`)),
+    firstSlot: () => 5 + asked.length, // asked after every mount: the namespaces are all known by then
+  };
   const r = compileMounts([
     { destination: '/a', source: '/srv', options: ['bind', 'idmap', 'ro'], uidMappings: map, gidMappings: [{ containerID: 0, hostID: 200000, size: 10 }] },
     { destination: '/b.txt', source: '/f.txt', options: ['rbind', 'ridmap'] },
-  ], ns, ctx, [], 5, { uidMappings: map, gidMappings: map });
+  ], ns, ctx, [], table, { uidMappings: map, gidMappings: map });
+  assert.equal(asked, ['0 100000 65536\n|0 200000 10\n', '0 100000 65536\n|0 100000 65536\n'], 'the mount\'s own maps, else the container\'s');
   assert.equal(r.trees.map((t) => t.kind), ['idmapTree', 'idmapTree']);
   const [t0, t1] = r.trees as Extract<Step, { kind: 'idmapTree' }>[];
-  assert.equal([t0!.source, t0!.uidMap, t0!.gidMap, t0!.recursive, t0!.slot], ['/srv', '0 100000 65536\n', '0 200000 10\n', 0n, 5n]);
-  assert.equal([t1!.recursive, t1!.slot, t1!.gidMap], [3n, 6n, '0 100000 65536\n']);
+  assert.equal([t0!.source, t0!.userns, t0!.recursive, t0!.slot], ['/srv', 3, 0n, 7n]);
+  assert.equal([t1!.userns, t1!.recursive, t1!.slot], [4, 3n, 8n]);
   const [m0t, m1t] = r.steps as Extract<Step, { kind: 'mountTree' }>[];
-  assert.equal([m0t!.kind, m0t!.tree, m0t!.target, m0t!.opts, m0t!.remountFlags], ['mountTree', 5, '/a', MOUNT_OPT.MKDIR, MS.RDONLY | MS.BIND | MS.REMOUNT]);
-  assert.equal([m1t!.tree, m1t!.opts], [6, MOUNT_OPT.MKFILE]);
+  assert.equal([m0t!.kind, m0t!.tree, m0t!.target, m0t!.opts, m0t!.remountFlags], ['mountTree', 7, '/a', MOUNT_OPT.MKDIR, MS.RDONLY | MS.BIND | MS.REMOUNT]);
+  assert.equal([m1t!.tree, m1t!.opts], [8, MOUNT_OPT.MKFILE]);
+});
+
+test('idmap: one user namespace per distinct mapping (plainIdmapTable), trees in the slots after them', () => {
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const r = compileMounts([
+    { destination: '/a', source: '/srv', options: ['rbind', 'idmap'] },
+    { destination: '/b', source: '/srv', options: ['rbind', 'idmap'] },
+    { destination: '/c', source: '/srv', options: ['rbind', 'idmap'], uidMappings: map, gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] },
+  ], ns, ctx, [], plainIdmapTable(), { uidMappings: map, gidMappings: map });
+  const trees = r.trees as Extract<Step, { kind: 'idmapTree' }>[];
+  assert.equal(trees.map((t) => t.userns), [0, 0, 1]);
+  assert.equal(trees.map((t) => t.slot), [2n, 3n, 4n]);
 });
 
 test('tmpcopyup: COPYUP on tmpfs; ignored with a warning elsewhere', () => {

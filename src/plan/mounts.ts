@@ -15,7 +15,8 @@
  * - tmpcopyup (tmpfs): the executor copies what the target held into the new tmpfs (MOUNT_OPT.COPYUP).
  * - idmap / ridmap, or uidMappings/gidMappings on a bind mount: an `idmapTree` step, emitted by compile() before
  *   any namespace is entered (MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's filesystem), clones the source
- *   into an fd slot and idmaps it; a `mountTree` step attaches it where the bind would have gone.
+ *   into an fd slot and idmaps it with a user namespace the parent made (an `idmapUserns` fd, one per mapping);
+ *   a `mountTree` step attaches it where the bind would have gone.
  */
 import { posix as path } from 'node:path';
 import { TsrunError } from '../errors.js';
@@ -63,12 +64,13 @@ export function compileMounts(
   ns: NsSetup,
   ctx: CompileContext,
   warnings: string[],
-  /** The fd slot the first idmapped tree goes to (compile() knows the table's layout). */
-  firstSlot = 0,
+  /** Where idmapped mounts' user namespaces and trees go in the fd table (compile() knows its layout). */
+  table: IdmapTable = plainIdmapTable(),
   /** linux.uidMappings / gidMappings: what an "idmap" mount without mappings of its own uses. */
   userns?: { uidMappings?: readonly IDMapping[]; gidMappings?: readonly IDMapping[] },
 ): MountsResult {
   const res: MountsResult = { steps: [], lateRemounts: [], devIsBind: false, devIsFresh: false, trees: [] };
+  const treeRefs: Array<{ tree: Extract<Step, { kind: 'idmapTree' }>; mount: Extract<Step, { kind: 'mountTree' }> }> = [];
   (mounts ?? []).forEach((m, i) => {
     const ptr = `/mounts/${i}`;
     if (typeof m.destination !== 'string' || !m.destination.startsWith('/')) {
@@ -98,8 +100,8 @@ export function compileMounts(
       warnings.push(`${ptr}/options: filesystem options on a bind mount are ignored (as runc): ${o.data.join(',')}`);
     }
     if (bind && idmapped) {
-      const slot = firstSlot + res.trees.length;
-      const [tree, mount] = idmapMount(m, o, dest, ptr, ctx, slot, userns);
+      const [tree, mount] = idmapMount(m, o, dest, ptr, ctx, table, userns);
+      treeRefs.push({ tree, mount });
       res.trees.push(tree);
       res.steps.push(mount);
       if (dest === '/dev') res.devIsBind = true;
@@ -137,7 +139,33 @@ export function compileMounts(
     }
     if (dest === '/dev') res.devIsFresh = true;
   });
+  // Slots come after every passed fd, and the user namespaces above were passed fds: number the trees last.
+  const first = table.firstSlot();
+  treeRefs.forEach(({ tree, mount }, i) => {
+    tree.slot = BigInt(first + i);
+    mount.tree = first + i;
+  });
   return res;
+}
+
+/** How compileMounts places idmapped mounts in the fd table. */
+export interface IdmapTable {
+  /** The index of a passed user namespace with these maps (the same index for the same pair). */
+  userns(uidMap: string, gidMap: string): number;
+  /** The slot of the first tree; asked once, after every mount (and so every user namespace) is known. */
+  firstSlot(): number;
+}
+
+/** A table of nothing but the user namespaces, trees in the slots right after them (unit tests, explain). */
+export function plainIdmapTable(): IdmapTable {
+  const seen: string[] = [];
+  return {
+    userns: (u, g) => {
+      const i = seen.indexOf(`${u}|${g}`);
+      return i >= 0 ? i : seen.push(`${u}|${g}`) - 1;
+    },
+    firstSlot: () => seen.length,
+  };
 }
 
 function mountStep(f: Partial<MountStep> & Pick<MountStep, 'source' | 'target' | 'fstype' | 'label'>): MountStep {
@@ -214,8 +242,9 @@ function mapText(maps: readonly IDMapping[], ptr: string): string {
  * An idmapped bind (runtime-spec "idmap"/"ridmap", runc 1.2): the mount's own uidMappings/gidMappings, else the
  * container's (linux.uidMappings/gidMappings). rbind clones the submounts too; ridmap idmaps them too.
  */
-function idmapMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext, slot: number,
-  userns: { uidMappings?: readonly IDMapping[]; gidMappings?: readonly IDMapping[] } | undefined): [Step, Step] {
+function idmapMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext, table: IdmapTable,
+  userns: { uidMappings?: readonly IDMapping[]; gidMappings?: readonly IDMapping[] } | undefined,
+): [Extract<Step, { kind: 'idmapTree' }>, Extract<Step, { kind: 'mountTree' }>] {
   if (!!m.uidMappings !== !!m.gidMappings) throw planError(`${ptr}: uidMappings and gidMappings must be given together`);
   const own = !!m.uidMappings;
   const uids = m.uidMappings ?? userns?.uidMappings;
@@ -231,10 +260,10 @@ function idmapMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, 
   const opts = optionNames(o.flags & ~(MS.BIND | MS.REC));
   const what = o.idmap ?? 'idmap';
   return [{
-    kind: 'idmapTree', source: hostSrc, uidMap, gidMap, recursive, slot: BigInt(slot),
+    kind: 'idmapTree', source: hostSrc, userns: table.userns(uidMap, gidMap), recursive, slot: -1n, // slot: compileMounts
     label: `clone ${hostSrc}${rec ? ' with its submounts' : ''}, ${what}ped (uid ${uidMap.trim().replaceAll('\n', ', ')}; gid ${gidMap.trim().replaceAll('\n', ', ')})`,
   }, {
-    kind: 'mountTree', tree: slot, target: dest, opts: targetOpts(hostSrc, m, ptr, ctx),
+    kind: 'mountTree', tree: -1, target: dest, opts: targetOpts(hostSrc, m, ptr, ctx),
     remountFlags: bindRemountFlags(o), propagation: o.propagation.at(-1) ?? 0n, attrSet: o.attrSet, attrClr: o.attrClr,
     label: `attach the ${what}ped ${hostSrc} on ${dest}${opts ? ` (${opts})` : ''}`,
   }];

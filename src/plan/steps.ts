@@ -88,11 +88,11 @@ export type Step =
   /**
    * Before any namespace is entered (it needs CAP_SYS_ADMIN over the source's filesystem): open_tree(source,
    * OPEN_TREE_CLONE [| AT_RECURSIVE when bit 0 of recursive is set: rbind]) and make the detached tree idmapped
-   * (mount_setattr MOUNT_ATTR_IDMAP [| AT_RECURSIVE when bit 1 is set: ridmap]) with a user namespace a helper child
-   * unshares and the executor maps from uidMap/gidMap (uid_map text: "containerID hostID size\n"…); the tree goes
+   * (mount_setattr MOUNT_ATTR_IDMAP [| AT_RECURSIVE when bit 1 is set: ridmap]) with the user namespace passed at
+   * `userns` (an `idmapUserns` entry of the fd table: the parent made it with the mount's mapping); the tree goes
    * into fd slot `slot` for a later `mountTree`.
    */
-  | S<'idmapTree', { source: string; uidMap: string; gidMap: string; recursive: bigint; slot: bigint }>
+  | S<'idmapTree', { source: string; userns: FdRef; recursive: bigint; slot: bigint }>
   /**
    * Attach a detached tree (an fd slot filled by idmapTree) at target with move_mount; the rest as for `mount`
    * (target resolution and creation by opts, then remountFlags, propagation, attrSet/attrClr).
@@ -201,7 +201,8 @@ export const STEP_CODE = {
   hostname: 20, domainname: 21, sysctl: 22, rlimit: 23, oomScoreAdj: 24, personality: 25, scheduler: 26,
   ioPriority: 27, cpuAffinity: 28, umask: 29, noNewPrivs: 30, capsBounding: 31, user: 32, caps: 33, chdir: 34,
   fixStdio: 35, resolve: 36, seccomp: 37, hook: 38, seccompListener: 39,
-  mkdirAll: 40, idmapTree: 41, mountTree: 42, lsmLabel: 43, chroot: 44, loopbackUp: 45,
+  mkdirAll: 40, /* 41: idmapTree "sssuu" (the executor made the user namespace itself), retired */ mountTree: 42,
+  lsmLabel: 43, chroot: 44, loopbackUp: 45, idmapTree: 46,
   ready: 50, waitStart: 51, exec: 52,
 } as const satisfies Record<StepKind, number>;
 
@@ -249,7 +250,7 @@ export const STEP_FIELDS = {
   caps: [['effective', 'u'], ['permitted', 'u'], ['inheritable', 'u'], ['ambient', 'u']],
   chdir: [['path', 's']],
   mkdirAll: [['path', 's'], ['mode', 'u']],
-  idmapTree: [['source', 's'], ['uidMap', 's'], ['gidMap', 's'], ['recursive', 'u'], ['slot', 'u']],
+  idmapTree: [['source', 's'], ['userns', 'f'], ['recursive', 'u'], ['slot', 'u']],
   mountTree: [['tree', 'f'], ['target', 's'], ['opts', 'u'], ['remountFlags', 'u'], ['propagation', 'u'], ['attrSet', 'u'], ['attrClr', 'u']],
   lsmLabel: [['attr', 's'], ['value', 's']],
   fixStdio: [['uid', 'u'], ['gid', 'u']],
@@ -295,4 +296,9 @@ export type FdSource =
   | { kind: 'consoleSocket'; path: string; what: string }
   /** linux.seccomp.listenerPath, connected by the parent (SCMP_ACT_NOTIFY). */
   | { kind: 'seccompListener'; path: string; what: string }
-  | { kind: 'log'; what: string };
+  | { kind: 'log'; what: string }
+  /**
+   * A user namespace with these uid_map / gid_map texts, made by the parent before the executor starts (a helper
+   * executor unshares it and the parent writes the maps), for idmapped mounts (`idmapTree`). One per distinct pair.
+   */
+  | { kind: 'idmapUserns'; uidMap: string; gidMap: string; what: string };
