@@ -126,23 +126,13 @@ STEP(FIX_STDIO)
 
 STEP(SECCOMP_LISTENER)
 {
-	/* The hooks' state JSON (ctx->resume) must survive this exchange: keep a copy and point ctx at it. */
-	static uint8_t saved[RESUME_MAX];
-	struct step sync = { .kind = STEP_SYNC };
-	uint32_t nsaved = ctx->nresume;
-
-	if (nsaved)
-		memcpy(saved, ctx->resume, nsaved);
-	sync.u[0] = SYNC_TOKEN_SECCOMP;
-	if (step_SYNC(ctx, &sync, e) < 0)
+	/* Its own buffer: ctx->resume (the hooks' state JSON) must survive this exchange. */
+	long n = sync_parent(ctx, SYNC_TOKEN_SECCOMP, listener_msg, sizeof listener_msg, e);
+	if (n < 0)
 		return -1;
-	listener_nmsg = ctx->nresume;
-	if (listener_nmsg)
-		memcpy(listener_msg, ctx->resume, listener_nmsg);
-	ctx->resume = nsaved ? saved : NULL;
-	ctx->nresume = nsaved;
-	if (listener_nmsg == 0)
+	if (n == 0)
 		return step_fail(e, EPROTO, "seccomp listener", "empty container process state");
+	listener_nmsg = (uint32_t)n;
 	listener_sock = ctx->table[s->f[0]];
 	return 0;
 }

@@ -62,6 +62,9 @@ int send_fd(int sock, const void *msg, uint32_t len, int fd);
 /* dup2 that also works when the fd is already in place (dup2(x, x) would keep its close-on-exec flag). */
 int put_fd(int from, int to);
 
+/* ns.c — SYNC {step, token} and wait for the RESUME payload (into buf, at most cap bytes): its length, or -1. */
+long sync_parent(struct exec_ctx *ctx, uint32_t token, uint8_t *buf, uint32_t cap, struct step_error *e);
+
 /* proc.c */
 void proc_init(void);  /* records the parent pid for the pdeathsig race check */
 

@@ -67,7 +67,8 @@ STEP(LOOPBACK_UP)
 	return r;
 }
 
-STEP(SYNC)
+/* SYNC {step, token}, then the RESUME payload into buf (at most cap bytes): its length, or -1 with e filled. */
+long sync_parent(struct exec_ctx *ctx, uint32_t token, uint8_t *buf, uint32_t cap, struct step_error *e)
 {
 	uint8_t m[8];
 	uint16_t type;
@@ -77,22 +78,30 @@ STEP(SYNC)
 	if (ctx->ctl < 0)
 		return step_fail(e, EPIPE, "sync", "control socket already closed (sync after ready)");
 	put_u32(m, ctx->step_index);
-	put_u32(m + 4, (uint32_t)s->u[0]);
+	put_u32(m + 4, token);
 	if (frame_send(ctx->ctl, MSG_SYNC, m, sizeof m) < 0)
 		_exit(1);  /* tsrun is gone: nobody to report to, nothing to set up for */
-	r = frame_recv_hdr(ctx->ctl, &type, &len, RESUME_MAX + 4);
+	r = frame_recv_hdr(ctx->ctl, &type, &len, cap + 4);
 	if (r == 0 || (r > 0 && type == MSG_ABORT))
 		_exit(1);  /* EOF or ABORT while waiting: tsrun decided to stop; quietly */
 	if (r < 0)
 		return step_fail(e, errno, "read RESUME", "");
 	if (type != MSG_RESUME || len < 4)
 		return step_fail(e, EPROTO, "read RESUME", "expected RESUME");
-	if (read_full(ctx->ctl, m, 4) <= 0 || read_full(ctx->ctl, resume_buf, len - 4) <= 0)
+	if (read_full(ctx->ctl, m, 4) <= 0 || read_full(ctx->ctl, buf, len - 4) <= 0)
 		_exit(1);
 	if (get_u32le(m) != ctx->step_index)
 		return step_fail(e, EPROTO, "read RESUME", "RESUME for another step");
-	ctx->resume = resume_buf;
-	ctx->nresume = len - 4;
+	return len - 4;
+}
+
+STEP(SYNC)
+{
+	long n = sync_parent(ctx, (uint32_t)s->u[0], resume_buf, RESUME_MAX, e);
+	if (n < 0)
+		return -1;
+	ctx->resume = resume_buf;  /* the hooks' state JSON, for the hook steps that follow */
+	ctx->nresume = (uint32_t)n;
 	return 0;
 }
 

@@ -124,6 +124,29 @@ test('SCMP_ACT_NOTIFY: the agent gets runc\'s message and the listener fd, and a
   }
 });
 
+test('SCMP_ACT_NOTIFY with a startContainer hook: the hook still reads the container\'s state, not the agent\'s message', async () => {
+  const sock = join(sb.tmp, 'agent-hook.sock');
+  const report = join(sb.tmp, 'agent-hook.json');
+  const agent: ChildProcess = spawn('python3', [AGENT, sock, '18', report], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    assert.ok(waitFor(() => existsSync(sock + '.ready')), 'agent listening');
+    const r = runWith({
+      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'tsrun-hook',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+    }, 'cat /tmp/state.json', (c) => {
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/state.json'] }] };
+    });
+    assert.is(r.status, 0, r.stderr);
+    const state = JSON.parse(r.stdout);
+    assert.equal([state.id, state.status], [r.id, 'created']);
+    assert.ok(!('fds' in state) && !('metadata' in state), 'not the seccomp agent\'s message');
+    assert.ok(waitFor(() => existsSync(report)), 'the agent got its message too');
+    assert.is(JSON.parse(readFileSync(report, 'utf8')).state.metadata, 'tsrun-hook');
+  } finally {
+    agent.kill('SIGKILL');
+  }
+});
+
 test('SCMP_ACT_NOTIFY and exec: each exec\'d process sends the agent a new listener fd with runc\'s message', async () => {
   const sock = join(sb.tmp, 'agent-exec.sock');
   const report = join(sb.tmp, 'agent-exec.json');
