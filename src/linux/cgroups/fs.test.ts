@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCgroupMounts, parseProcCgroup } from './mounts.js';
-import { resolveCgroupPaths } from './fs.js';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCgroups, resolveCgroupPaths } from './fs.js';
 
 const HYBRID = [
   '30 24 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:4 - tmpfs tmpfs ro,mode=755',
@@ -39,4 +42,44 @@ test('paths are cleaned like runc (never above the hierarchy root); systemd-look
   assert.throws(() => resolveCgroupPaths('system.slice:tsrun:x', 'x', m, new Map()), /--systemd-cgroup/);
 });
 
+/** A plain directory standing in for a v1 hierarchy (no cpuset: nothing to initialise). */
+function fakeHierarchy() {
+  const mnt = mkdtempSync(join(tmpdir(), 'tsrun-cg-'));
+  return { mnt, mounts: { mode: 'v1' as const, v1: [{ controllers: ['pids'], mountpoint: mnt, root: '/' }] } };
+}
+
+test('createCgroups: a parent removed by a concurrent delete between EEXIST and the child\'s mkdir is made again', () => {
+  const { mnt, mounts } = fakeHierarchy();
+  try {
+    mkdirSync(join(mnt, 'docker'));
+    let raced = false;
+    const mkdir = (d: string) => {
+      // the other container's delete takes the (empty) parent away right before our leaf's mkdir
+      if (d === join(mnt, 'docker', 'c2') && !raced) { raced = true; rmdirSync(join(mnt, 'docker')); }
+      mkdirSync(d);
+    };
+    const created = createCgroups({ pids: join(mnt, 'docker', 'c2') }, mounts as never, mkdir);
+    assert.ok(raced);
+    assert.equal(created, [join(mnt, 'docker', 'c2'), join(mnt, 'docker')], 'both now ours, deepest first');
+    assert.ok(existsSync(join(mnt, 'docker', 'c2')));
+  } finally {
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
+test('createCgroups: a failure removes what it made, children before parents', () => {
+  const { mnt, mounts } = fakeHierarchy();
+  try {
+    const mkdir = (d: string) => {
+      if (d.endsWith('leaf')) throw Object.assign(new Error(`mkdir ${d}: permission denied`), { code: 'EACCES' });
+      mkdirSync(d);
+    };
+    assert.throws(() => createCgroups({ pids: join(mnt, 'a', 'b', 'leaf') }, mounts as never, mkdir), /unable to create cgroup: mkdir .*leaf: permission denied/);
+    assert.not.ok(existsSync(join(mnt, 'a')), 'a and a/b removed');
+  } finally {
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
 test.run();
+

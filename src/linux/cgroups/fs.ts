@@ -48,27 +48,39 @@ function initCpuset(dir: string, mountpoint: string): void {
   }
 }
 
-/** mkdir -p each path; returns the directories created, deepest first, for destroy(). */
-export function createCgroups(paths: CgroupPaths, mounts: CgroupMounts = hostCgroupMounts()): string[] {
+/**
+ * mkdir -p each path; returns the directories created, deepest first, for destroy(). A parent that existed may be
+ * removed by a concurrent delete of the container that created it (destroyCgroups removes unused parents) between
+ * our EEXIST and the mkdir below it: ENOENT then means "start this hierarchy over", a few times.
+ */
+export function createCgroups(paths: CgroupPaths, mounts: CgroupMounts = hostCgroupMounts(),
+  mkdir: (dir: string) => void = mkdirSync): string[] {
   const created: string[] = [];
   try {
     for (const [key, dir] of Object.entries(paths)) {
       const mountpoint = key === 'unified' ? mounts.v2! : mounts.v1.find((h) => h.controllers.join(',') === key)!.mountpoint;
       const parts = dir.slice(mountpoint.length).split('/').filter(Boolean);
-      let cur = mountpoint;
-      for (const p of parts) {
-        cur = join(cur, p);
+      for (let attempt = 1; ; attempt++) {
         try {
-          mkdirSync(cur);
-          created.push(cur);
+          let cur = mountpoint;
+          for (const p of parts) {
+            cur = join(cur, p);
+            try {
+              mkdir(cur);
+              created.push(cur);
+            } catch (e) {
+              if (!isErrno(e, 'EEXIST')) throw e;
+            }
+            if (key.split(',').includes('cpuset')) initCpuset(cur, mountpoint);
+          }
+          break;
         } catch (e) {
-          if (!isErrno(e, 'EEXIST')) throw e;
+          if (!isErrno(e, 'ENOENT') || attempt >= 5) throw e;
         }
-        if (key.split(',').includes('cpuset')) initCpuset(cur, mountpoint);
       }
     }
   } catch (e) {
-    destroyCgroupsSync(created);
+    destroyCgroupsSync(created.slice().reverse());
     throw new TsrunError('ERR_TSRUN_CGROUP', `unable to create cgroup: ${(e as Error).message}`, { cause: e });
   }
   return created.reverse();
