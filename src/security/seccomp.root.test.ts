@@ -33,6 +33,19 @@ function runWith(seccomp: object, cmd: string, edit: (c: any) => void = () => {}
 
 const denyMkdir = (extra: object = {}) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', ...extra }] });
 
+/** The seccomp agent fixture listening on <tmp>/<name>.sock (reports to <name>.json) while fn runs. */
+async function withAgent(name: string, fn: (sock: string, report: string) => void): Promise<void> {
+  const sock = join(sb.tmp, `${name}.sock`);
+  const report = join(sb.tmp, `${name}.json`);
+  const agent: ChildProcess = spawn('python3', [AGENT, sock, '18', report], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    assert.ok(waitFor(() => existsSync(sock + '.ready')), 'agent listening');
+    fn(sock, report);
+  } finally {
+    agent.kill('SIGKILL');
+  }
+}
+
 test('the filter is loaded: Seccomp 2, one filter; a denied mkdir gets EPERM', () => {
   const r = runWith(denyMkdir(), 'grep -E "^(Seccomp|Seccomp_filters|NoNewPrivs):" /proc/self/status; mkdir /tmp/x || echo denied; touch /tmp/f && echo touch-ok');
   assert.is(r.status, 0, r.stderr);
@@ -96,56 +109,40 @@ test("Docker's and podman's default profiles: a busybox shell works, namespaces 
   }
 });
 
-test('SCMP_ACT_NOTIFY: the agent gets runc\'s message and the listener fd, and answers mkdir', async () => {
-  const sock = join(sb.tmp, 'agent.sock');
-  const report = join(sb.tmp, 'agent.json');
-  const agent: ChildProcess = spawn('python3', [AGENT, sock, '18', report], { stdio: ['ignore', 'ignore', 'inherit'] });
-  try {
-    assert.ok(waitFor(() => existsSync(sock + '.ready')), 'agent listening');
-    const r = runWith({
-      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'tsrun-test',
-      flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
-    }, 'mkdir /tmp/x; echo rc=$?; ls /tmp');
-    assert.is(r.status, 0, r.stderr);
-    assert.match(r.stderr, /Invalid cross-device link/, 'the agent answered -EXDEV');
-    assert.is(r.stdout, 'rc=1\n');
-    assert.ok(waitFor(() => existsSync(report)), 'agent report');
-    const rep = JSON.parse(readFileSync(report, 'utf8'));
-    assert.is(rep.fds, 1);
-    assert.equal(rep.state.fds, ['seccompFd']);
-    assert.is(rep.state.metadata, 'tsrun-test');
-    assert.is(rep.state.state.id, r.id);
-    assert.is(rep.state.state.status, 'creating');
-    assert.ok(rep.state.pid > 1 && rep.state.state.pid === rep.state.pid, 'the init\'s host pid');
-    assert.is(rep.nr, 83, 'mkdir (x86_64)');
-  } finally {
-    agent.kill('SIGKILL');
-  }
-});
+test('SCMP_ACT_NOTIFY: the agent gets runc\'s message and the listener fd, and answers mkdir', () => withAgent('agent', (sock, report) => {
+  const r = runWith({
+    defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'tsrun-test',
+    flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+    syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+  }, 'mkdir /tmp/x; echo rc=$?; ls /tmp');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /Invalid cross-device link/, 'the agent answered -EXDEV');
+  assert.is(r.stdout, 'rc=1\n');
+  assert.ok(waitFor(() => existsSync(report)), 'agent report');
+  const rep = JSON.parse(readFileSync(report, 'utf8'));
+  assert.is(rep.fds, 1);
+  assert.equal(rep.state.fds, ['seccompFd']);
+  assert.is(rep.state.metadata, 'tsrun-test');
+  assert.is(rep.state.state.id, r.id);
+  assert.is(rep.state.state.status, 'creating');
+  assert.ok(rep.state.pid > 1 && rep.state.state.pid === rep.state.pid, 'the init\'s host pid');
+  assert.is(rep.nr, 83, 'mkdir (x86_64)');
+}));
 
-test('SCMP_ACT_NOTIFY with a startContainer hook: the hook still reads the container\'s state, not the agent\'s message', async () => {
-  const sock = join(sb.tmp, 'agent-hook.sock');
-  const report = join(sb.tmp, 'agent-hook.json');
-  const agent: ChildProcess = spawn('python3', [AGENT, sock, '18', report], { stdio: ['ignore', 'ignore', 'inherit'] });
-  try {
-    assert.ok(waitFor(() => existsSync(sock + '.ready')), 'agent listening');
-    const r = runWith({
-      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'tsrun-hook',
-      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
-    }, 'cat /tmp/state.json', (c) => {
-      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/state.json'] }] };
-    });
-    assert.is(r.status, 0, r.stderr);
-    const state = JSON.parse(r.stdout);
-    assert.equal([state.id, state.status], [r.id, 'created']);
-    assert.ok(!('fds' in state) && !('metadata' in state), 'not the seccomp agent\'s message');
-    assert.ok(waitFor(() => existsSync(report)), 'the agent got its message too');
-    assert.is(JSON.parse(readFileSync(report, 'utf8')).state.metadata, 'tsrun-hook');
-  } finally {
-    agent.kill('SIGKILL');
-  }
-});
+test('SCMP_ACT_NOTIFY with a startContainer hook: the hook still reads the container\'s state, not the agent\'s message', () => withAgent('agent-hook', (sock, report) => {
+  const r = runWith({
+    defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'tsrun-hook',
+    syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+  }, 'cat /tmp/state.json', (c) => {
+    c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/state.json'] }] };
+  });
+  assert.is(r.status, 0, r.stderr);
+  const state = JSON.parse(r.stdout);
+  assert.equal([state.id, state.status], [r.id, 'created']);
+  assert.ok(!('fds' in state) && !('metadata' in state), 'not the seccomp agent\'s message');
+  assert.ok(waitFor(() => existsSync(report)), 'the agent got its message too');
+  assert.is(JSON.parse(readFileSync(report, 'utf8')).state.metadata, 'tsrun-hook');
+}));
 
 test('SCMP_ACT_NOTIFY and exec: each exec\'d process sends the agent a new listener fd with runc\'s message', async () => {
   const sock = join(sb.tmp, 'agent-exec.sock');
