@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages the test suite uses (as root), only those missing; README's test command and
 # .ci/run both start with it.
 #   gcc, libc6-dev   the executor (C11, libc only) is built with the system cc (hack/build-executor.mjs)
+#   clang            libFuzzer for the executor's plan decoder (hack/test.mjs fuzzes it for 30 s)
 #   busybox-static   the test rootfs (hack/mkbundle.sh)
 #   runc             the comparison runtime (conformance, benchmarks)
 #   libseccomp2      seccomp filters (loaded through koffi)
@@ -14,7 +15,7 @@
 #                    seccomp cache hit never opens koffi
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(gcc libc6-dev busybox-static runc libseccomp2 hyperfine dbus docker.io containerd podman containernetworking-plugins iproute2 procps python3 strace)
+pkgs=(gcc libc6-dev clang busybox-static runc libseccomp2 hyperfine dbus docker.io containerd podman containernetworking-plugins iproute2 procps python3 strace)
 need=()
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The whole test suite: `npm test` (and .ci/run) run this. It builds, makes the busybox test bundle, then runs
 //   unit tests (uvu, no root)        dist/src/**/*.test.js except *.root.test.js
-//   C unit tests (TAP)               dist/libexec/tests/test-*
+//   C unit tests (TAP)               dist/libexec/tests/test-*, then the plan decoder's fuzz corpus replayed and,
+//                                    with clang, fuzzed for TSRUN_FUZZ_SECONDS (default 30)
 //   root integration tests (uvu)     dist/src/**/*.root.test.js           (only as root)
 //   conformance (uvu)                dist/conformance/**/*.test.js        (only as root; OCI_RUNTIME picks the binary)
 //   end to end (TAP)                 hack/e2e-*.sh, one after the other   (only as root; each script starts its own
@@ -10,7 +11,8 @@
 // Flags: --unit | --root | --conformance | --e2e (only that part), --no-build. TSRUN_E2E=0 leaves the e2e part out,
 // TSRUN_E2E=docker,podman runs only those scripts; TSRUN_E2E_TIMEOUT (s, default 600; a script takes < 1 min) bounds each script.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,9 +66,9 @@ function uvu(label, dir, pattern, env = {}) {
   console.log(`# ${label}: ${ok} passed, ${Math.max(bad, 0)} failed, ${sk} skipped`);
 }
 
-function tap(label, bin) {
+function tap(label, bin, argv = []) {
   const secs = DEADLINE.tap * scale;
-  const r = spawnSync(bin, [], { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'], timeout: secs * 1000, killSignal: 'SIGKILL' });
+  const r = spawnSync(bin, argv, { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'], timeout: secs * 1000, killSignal: 'SIGKILL' });
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
   if (timedOut(label, r, secs)) { failed++; failures.push(label); return; }
@@ -77,6 +79,43 @@ function tap(label, bin) {
   console.log(`# ${label}: ${ok} passed, ${bad} failed`);
 }
 
+// The plan decoder is the executor's input boundary (security.md D11). fuzz-plan (ASan/UBSan) replays the corpus
+// (test-plan's seeds and the plans encode.contract.test.ts adds); when clang is installed (hack/deps.sh installs
+// it) a libFuzzer build mutates that corpus for TSRUN_FUZZ_SECONDS (default 30). A crash fails the part; its input
+// is kept in the temp dir the failure line names.
+function fuzz(tdir) {
+  const corpus = join(tdir, 'corpus');
+  if (!existsSync(corpus) || !existsSync(join(tdir, 'fuzz-plan'))) return;
+  const files = readdirSync(corpus).map((f) => join(corpus, f));
+  const replay = spawnSync(join(tdir, 'fuzz-plan'), files, { encoding: 'utf8', timeout: DEADLINE.tap * scale * 1000, killSignal: 'SIGKILL' });
+  const okReplay = replay.status === 0;
+  if (okReplay) passed++; else { failed++; failures.push('c:fuzz-plan'); process.stderr.write(replay.stderr ?? ''); }
+  console.log(`# c:fuzz-plan: replayed ${files.length} corpus files: ${okReplay ? 'ok' : `FAILED (${replay.status ?? replay.signal})`}`);
+  if (spawnSync('sh', ['-c', 'command -v "${FUZZ_CC:-clang}"']).status !== 0) {
+    skipped++;
+    console.log('# c:fuzz-plan-libfuzzer: skipped: no clang (apt-get install clang)');
+    return;
+  }
+  const b = sh(process.execPath, ['hack/build-executor.mjs', '--fuzz']);
+  const secs = Number(process.env.TSRUN_FUZZ_SECONDS ?? 30);
+  const work = mkdtempSync(join(tmpdir(), 'tsrun-fuzz-'));
+  cpSync(corpus, join(work, 'corpus'), { recursive: true });
+  const r = b.status !== 0 ? b : spawnSync(join(tdir, 'fuzz-plan-libfuzzer'),
+    [`-max_total_time=${secs}`, '-max_len=16384', '-print_final_stats=1', `-artifact_prefix=${work}/`, join(work, 'corpus')],
+    { encoding: 'utf8', maxBuffer: 256 << 20, timeout: (secs + 120) * 1000, killSignal: 'SIGKILL' });
+  const execs = /stat::number_of_executed_units:\s*(\d+)/.exec(r.stderr ?? '')?.[1];
+  if (r.status === 0) {
+    passed++;
+    rmSync(work, { recursive: true, force: true });
+    console.log(`# c:fuzz-plan-libfuzzer: ${execs ?? '?'} inputs in ${secs} s, no crash, leak or undefined behaviour`);
+  } else {
+    failed++;
+    failures.push('c:fuzz-plan-libfuzzer');
+    process.stderr.write((r.stderr ?? '').split('\n').filter((l) => !/^#\d+/.test(l)).join('\n'));
+    console.log(`# c:fuzz-plan-libfuzzer: FAILED (${r.status ?? r.signal}); the input is in ${work}`);
+  }
+}
+
 if (want('--unit')) {
   uvu('unit', 'dist/src', '(?<!\\.root)\\.test\\.js$');
   const tdir = join(root, 'dist/libexec/tests');
@@ -85,8 +124,9 @@ if (want('--unit')) {
       const p = join(tdir, f);
       if (!f.startsWith('test-') || !(statSync(p).mode & 0o111)) continue;
       if (f.includes('root') && !isRoot) { skipped++; continue; }
-      tap(`c:${f}`, p);
+      tap(`c:${f}`, p, f === 'test-plan' ? [join(tdir, 'corpus')] : []);  // test-plan also writes the seed corpus
     }
+    fuzz(tdir);
   }
 }
 if ((want('--root') || want('--conformance') || want('--e2e')) && isRoot && !existsSync(join(root, 'test-bundle/config.json'))) {

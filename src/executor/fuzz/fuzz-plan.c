@@ -12,6 +12,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len);
 
+/* Each kind's signature (proto.h), to know how many of f[] a decoded step really has. */
+static const char *const sigs[STEP_KIND_MAX] = {
+#define X(name, code, ts, sig) [code] = sig,
+	STEP_LIST(X)
+#undef X
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
 	struct plan p;
@@ -39,8 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 				sum += (size_t)get_u64le(s->Up + 8 * (size_t)k);
 			for (uint32_t k = 0; k < s->nb; k++)
 				sum += s->b[k];
-			if (s->f[0] >= nfds + p.nslots)
-				abort();  /* the decoder promised every fd index is in range */
+			unsigned nf = 0;
+			for (const char *c = sigs[s->kind]; *c; c++)
+				nf += *c == 'f';
+			for (unsigned j = 0; j < nf; j++)
+				if (s->f[j] >= nfds + p.nslots)
+					abort();  /* the decoder promised every fd index of the step is in range */
 		}
 		plan_release(&p);
 	} else if (offset > len || !reason) {

@@ -336,6 +336,34 @@ static void test_errors(void)
 	close(pp[1]);
 }
 
+/* No fd table at all, and steps without fd fields: their f[] stays 0, which is not an index (nfds + nslots = 0).
+ * The libFuzzer harness once took that 0 for a promised index and aborted; this plan stays in the corpus. */
+static void test_no_fd_table(void)
+{
+	static struct b b;
+	size_t at;
+
+	hdr_nfds = 0;
+	header(&b, 2, 0);
+	at = step_begin(&b, STEP_HOSTNAME, 0, "h"); str(&b, "abc"); step_end(&b, at);
+	at = step_begin(&b, STEP_NO_NEW_PRIVS, 0, "nnp"); step_end(&b, at);
+	hdr_nfds = 2;
+	save("no-fd-table", &b);
+	struct res r = decode(&b, 0);
+	ok(r.rc == 0 && r.p.nsteps == 2 && r.p.nfds == 0 && r.p.nslots == 0 && !strcmp(r.p.steps[0].s[0], "abc"),
+	   "a plan with no fd table and no fd fields decodes (%s)", r.rc ? r.reason : "");
+	if (r.rc == 0)
+		plan_release(&r.p);
+	hdr_nfds = 0;
+	header(&b, 1, 0);
+	at = step_begin(&b, STEP_CGROUP_JOIN, 0, "cg"); u32(&b, 0); step_end(&b, at);
+	hdr_nfds = 2;
+	r = decode(&b, 0);
+	ok(r.rc != 0 && r.step == 0 && strstr(r.reason, "fd index out of range"), "with no fd table, fd index 0 is refused");
+	if (r.rc == 0)
+		plan_release(&r.p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
@@ -344,6 +372,7 @@ int main(int argc, char **argv)
 	}
 	test_all_kinds();
 	test_rejects();
+	test_no_fd_table();
 	test_errors();
 	printf("1..%d\n", tests);
 	return failed ? 1 : 0;
