@@ -82,4 +82,3 @@ test('createCgroups: a failure removes what it made, children before parents', (
 });
 
 test.run();
-
