@@ -183,6 +183,7 @@ export async function createContainer(env: RuntimeEnv, o: CreateOptions): Promis
       sharedPidNs: !spec.linux?.namespaces?.some((n) => n.type === 'pid' && !n.path),
       namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type),
       terminal: Boolean(spec.process?.terminal),
+      ...(o.noNewKeyring ? { noNewKeyring: true } : {}),
       ...(spec.process?.consoleSize ? { consoleSize: spec.process.consoleSize } : {}),
       // what `exec` inherits (runc keeps the config in its state): the process defaults and the seccomp filter
       config: { process: spec.process, ...(spec.linux?.seccomp ? { seccomp: spec.linux.seccomp } : {}) },
@@ -356,12 +357,12 @@ async function cleanupFailed(env: RuntimeEnv, st: StoredState, run: ExecutorRun 
 }
 
 /** Everything compile() needs besides config.json; shared with `explain`, which creates nothing. */
-export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOptions, 'id' | 'mode' | 'foreground' | 'subreaper' | 'consoleSocket' | 'noPivot' | 'preserveFds'>,
+export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOptions, 'id' | 'mode' | 'foreground' | 'subreaper' | 'consoleSocket' | 'noPivot' | 'noNewKeyring' | 'preserveFds'>,
   h: { bundle: string; rootfs: string; dir: string; listen: number; cgroupPaths: Record<string, string>; mounts: ReturnType<typeof hostCgroupMounts>; writeSeccompCache: boolean }): CompileContext {
   return {
     id: o.id, bundle: h.bundle, rootfs: h.rootfs, mode: o.mode, foreground: o.foreground, subreaper: o.subreaper, stateDir: h.dir,
     ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
-    noPivot: o.noPivot, preserveFds: o.preserveFds, listenFds: h.listen,
+    noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds: o.preserveFds, listenFds: h.listen,
     cgroupProcs: Object.values(h.cgroupPaths).map((d) => join(d, 'cgroup.procs')),
     cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
     log: Boolean(env.log.path), logJson: env.log.format === 'json',

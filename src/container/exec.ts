@@ -19,6 +19,7 @@ import { validateId } from './id.js';
 import { load, seccompCacheDir, type StoredState } from './state-store.js';
 import { deriveStatus, ociState } from './status.js';
 import type { IDMapping, NamespaceType, Process, Seccomp } from '../spec/types.js';
+import { sessionKeyringName } from '../plan/keyring.js';
 import { applyExecFlags, compileExec, parseSubCgroups, type ExecFlags, type ExecTarget } from '../plan/exec.js';
 import { encodePlan } from '../plan/encode.js';
 import { SYNC_TOKEN, type Plan } from '../plan/steps.js';
@@ -282,6 +283,7 @@ function execTarget(st: StoredState, sub: Map<string, string>, containerProcess:
   const target: ExecTarget = {
     namespaces, cgroupProcs: cgroupTargets(st.cgroup.paths, sub), ...(containerProcess ? { containerProcess } : {}),
     ...(st.namespaces.includes('mount') ? {} : { root: `/proc/${st.pid}/root` }),
+    ...(st.noNewKeyring ? {} : { keyring: sessionKeyringName(st.id) }),
   };
   if (namespaces.some((n) => n.type === 'user')) {
     target.uidMappings = readIdMap(`/proc/${st.pid}/uid_map`);

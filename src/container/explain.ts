@@ -23,7 +23,7 @@ export function explainBundle(env: RuntimeEnv, o: { bundle: string; id: string; 
   const mounts = hostCgroupMounts();
   const cgroupPaths = env.systemdCgroup ? systemdCgroupPaths(parseSystemdCgroupsPath(spec.linux?.cgroupsPath, o.id), mounts) : resolveCgroupPaths(spec.linux?.cgroupsPath, o.id, mounts);
   const ctx = compileContextFor(env, spec, {
-    id: o.id, mode: 'create', foreground: false, subreaper: true, noPivot: false, preserveFds: 0,
+    id: o.id, mode: 'create', foreground: false, subreaper: true, noPivot: false, noNewKeyring: false, preserveFds: 0,
     ...(spec.process?.terminal ? { consoleSocket: '<console-socket>' } : {}),
   }, { bundle, rootfs, dir: join(env.root, o.id), listen: 0, cgroupPaths, mounts, writeSeccompCache: false }); // explain reads the cache, never writes it
   const compiled = compile(spec, ctx);

@@ -39,6 +39,8 @@ export interface StoredState {
   /** Every namespace the init has, for exec: type → /proc/<pid>/ns/<file>. */
   namespaces: string[];
   terminal: boolean;
+  /** Created with --no-new-keyring: exec'd processes keep their caller's session keyring too (runc). */
+  noNewKeyring?: boolean;
   /** process.consoleSize, when the config sets one (a foreground `run -t` otherwise copies the caller's size). */
   consoleSize?: { height: number; width: number };
   /** Config bits `exec` inherits (process defaults). */

@@ -1,15 +1,18 @@
 /*
- * ns.c — namespaces, cgroup, the control-stream steps (sync, ready), the exec fifo (mkfifo, waitStart) and the
- * loopback interface of a new network namespace (loopbackUp).
+ * ns.c — namespaces, cgroup, the session keyring, the control-stream steps (sync, ready), the exec fifo (mkfifo,
+ * waitStart) and the loopback interface of a new network namespace (loopbackUp).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -43,6 +46,38 @@ STEP(SETNS)
 {
 	if (setns(ctx->table[s->f[0]], (int)s->u[0]) < 0)
 		return step_fail(e, errno, "setns", "");
+	return 0;
+}
+
+/*
+ * runc's session keyring: the container does not keep its caller's session keyring. Join (or make) the named one;
+ * then, for a new container, add the plan's permission bits (search for its user, or for others in a user
+ * namespace) to what the keyring has. A kernel without keyrings (ENOSYS) is no error, as in runc.
+ */
+STEP(SESSION_KEYRING)
+{
+	char d[512];
+	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, s->s[0]);
+	if (id < 0)
+		return errno == ENOSYS ? 0 : step_fail(e, errno, "keyctl join session keyring", s->s[0]);
+	if (!s->u[0])
+		return 0;
+	/* "type;uid;gid;perm;description", perm in hex */
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, d, sizeof d);
+	if (n < 0 || n > (long)sizeof d)  /* too long: the kernel copied nothing */
+		return step_fail(e, n < 0 ? errno : EOVERFLOW, "keyctl describe", s->s[0]);
+	d[sizeof d - 1] = 0;
+	const char *perm = d;
+	for (int i = 0; i < 3 && perm; i++) {
+		perm = strchr(perm, ';');
+		if (perm)
+			perm++;
+	}
+	if (!perm)
+		return step_fail(e, EPROTO, "keyctl describe", s->s[0]);
+	unsigned long cur = strtoul(perm, NULL, 16);
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, (unsigned)(cur | s->u[0])) < 0)
+		return step_fail(e, errno, "keyctl setperm", s->s[0]);
 	return 0;
 }
 

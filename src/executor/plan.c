@@ -136,6 +136,8 @@ static const char *check(const struct step *s, uint32_t nfds, uint32_t ntable)
 		return s->u[0] > 0x7fffffffu ? "namespace flags out of range" : NULL;
 	case STEP_RLIMIT:
 		return s->u[0] > 64 ? "rlimit resource out of range" : NULL;
+	case STEP_SESSION_KEYRING:
+		return s->u[0] > 0xffffffffu ? "keyring permission bits out of range" : NULL;
 	case STEP_PERSONALITY:
 		return s->u[0] > 0xffffffffu ? "personality out of range" : NULL;
 	case STEP_IO_PRIORITY:

@@ -111,6 +111,7 @@ enum msg_type {
 	X(CHROOT,       44, "chroot",      "f") \
 	X(LOOPBACK_UP,  45, "loopbackUp",  "") \
 	X(IDMAP_TREE,   46, "idmapTree",   "sfuu") \
+	X(SESSION_KEYRING, 47, "sessionKeyring", "su") \
 	X(READY,        50, "ready",       "") \
 	X(WAIT_START,   51, "waitStart",   "f") \
 	X(EXEC,         52, "exec",        "svvu")

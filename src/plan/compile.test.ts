@@ -50,7 +50,7 @@ test('default config: the step kinds in runc order', () => {
   const { plan, warnings, hookPhases } = compile(spec(), context());
   assert.equal(kinds(plan.steps), [
     'mkfifo', 'unshare', 'fork',
-    'cgroupJoin', 'unshare', 'loopbackUp', 'propagation', 'rootfsBind',
+    'cgroupJoin', 'unshare', 'loopbackUp', 'sessionKeyring', 'propagation', 'rootfsBind',
     'mount', 'mount', 'mount', 'mount', 'mount', 'mount', 'mount',
     'mknod', 'mknod', 'mknod', 'mknod', 'mknod', 'mknod',
     'symlink', 'symlink', 'symlink', 'symlink', 'symlink', 'symlink',
@@ -544,4 +544,19 @@ test('no mount namespace: mounts in the caller\'s namespace on a private rootfs 
   assert.ok(warnings.some((w) => w.startsWith('/linux/rootfsPropagation: ignored')));
 });
 
+test('session keyring: "_ses.<id>" once every namespace exists, searchable by its user; by others in a user namespace; none with --no-new-keyring', () => {
+  const { plan } = compile(spec(), context());
+  const key = one(plan.steps, 'sessionKeyring');
+  assert.equal([key.name, key.permSet], ['_ses.demo', 0x80000n]); // runc: KEY_USR_SEARCH
+  const i = idx(plan.steps, (x) => x === key);
+  assert.ok(i > idx(plan.steps, (x) => x.kind === 'cgroupJoin') && i > plan.steps.map((x) => x.kind).lastIndexOf('unshare'), 'in the init, after every unshare');
+  assert.ok(i < idx(plan.steps, (x) => x.kind === 'rootfsBind'), 'before the rootfs');
+  const u = compile(spec(usernsConfig), context()).plan.steps;
+  const ukey = one(u, 'sessionKeyring');
+  assert.is(ukey.permSet, 0x8n, 'KEY_OTH_SEARCH with a user namespace');
+  assert.ok(idx(u, (x) => x === ukey) > idx(u, (x) => x.kind === 'sync'), 'inside the mapped user namespace');
+  assert.is(find(compile(spec(), context({ noNewKeyring: true })).plan.steps, 'sessionKeyring').length, 0);
+});
+
 test.run();
+

@@ -19,6 +19,7 @@ import { cleanPath, compileMounts } from './mounts.js';
 import { analyzeNamespaces, cloneNames } from './namespaces.js';
 import { rlimitSteps } from './rlimits.js';
 import { SIGNALS } from './signals.js';
+import { KEY_OTH_SEARCH, KEY_USR_SEARCH, keyringSteps, sessionKeyringName } from './keyring.js';
 import { SYNC_TOKEN, STEP_FLAG, type FdSource, type Step } from './steps.js';
 import { schedSteps } from './sched.js';
 import { sysctlSteps } from './sysctl.js';
@@ -155,6 +156,8 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   if (late) emit({ kind: 'unshare', cloneFlags: late, label: `unshare ${cloneNames(late)}` });
   // runc gives a new network namespace its "loopback" network: lo up before anything else (setupNetwork)
   if (ns.isNew('network')) emit({ kind: 'loopbackUp', label: 'bring lo up in the new network namespace' });
+  // every namespace is in place: the init takes a session keyring of its own (in the user namespace, if any)
+  if (!ctx.noNewKeyring) steps.push(...keyringSteps(sessionKeyringName(ctx.id), ns.userns === 'none' ? KEY_USR_SEARCH : KEY_OTH_SEARCH, proc.selinuxLabel, lsm));
 
   const rootProp = inheritMounts ? MS.SLAVE | MS.REC : rootPropagation(linux.rootfsPropagation, ctx.noPivot);
   if (!inheritMounts) emit({ kind: 'propagation', hostPath: '/', mountFlags: rootProp, label: `make / ${propagationName(rootProp)}` }); // nothing we mount may reach the host

@@ -40,6 +40,8 @@ export interface CompileContext {
   /** A path the parent connects to and passes as an fd (terminal: true). */
   consoleSocket?: string;
   noPivot: boolean;
+  /** --no-new-keyring: the init keeps its caller's session keyring (otherwise it joins "_ses.<id>", src/plan/keyring.ts). */
+  noNewKeyring?: boolean;
   /** runc --preserve-fds. */
   preserveFds: number;
   /** LISTEN_FDS honoured (caller-contract §9) → env LISTEN_FDS=n, LISTEN_PID=1. */

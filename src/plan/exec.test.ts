@@ -253,4 +253,13 @@ test('a container without a mount namespace: chroot into the init\'s root after 
   assert.is(all(compileExec(proc(), target({ namespaces: ns('mount') }), ctx()).plan.steps, 'chroot').length, 0, 'with a mount namespace: none');
 });
 
+test('session keyring: the container\'s "_ses.<id>" is joined as it is (no permission change), after the cgroups, before the ids', () => {
+  const { plan } = compileExec(proc(), target({ keyring: '_ses.c1' }), ctx());
+  const key = one(plan.steps, 'sessionKeyring');
+  assert.equal([key.name, key.permSet], ['_ses.c1', 0n]);
+  assert.ok(at(plan.steps, 'sessionKeyring') > lastAt(plan.steps, 'cgroupJoin') && at(plan.steps, 'sessionKeyring') < at(plan.steps, 'user'));
+  assert.is(all(compileExec(proc(), target(), ctx()).plan.steps, 'sessionKeyring').length, 0, 'created with --no-new-keyring');
+});
+
 test.run();
+

@@ -14,6 +14,7 @@ import type { Capabilities, IDMapping, NamespaceType, Process } from '../spec/ty
 import { capNames, capSets, CAPABILITIES } from './caps.js';
 import type { LsmContext } from './context.js';
 import { hostIdOf, prepareEnv, searchPath, toId, toU64 } from './creds.js';
+import { keyringSteps } from './keyring.js';
 import { apparmorSteps, NO_LSM, selinuxSteps } from './lsm.js';
 import { NAMESPACES } from './namespaces.js';
 import { rlimitSteps } from './rlimits.js';
@@ -54,6 +55,9 @@ export interface ExecTarget {
    * chroots into the init's root, /proc/<pid>/root, after the joins — otherwise it would run in the host's root.
    */
   root?: string;
+  /** The session keyring the container's init joined ("_ses.<id>"), which exec'd processes join too; absent when
+   *  the container was created with --no-new-keyring (src/plan/keyring.ts). */
+  keyring?: string;
 }
 
 export interface ExecContext {
@@ -148,6 +152,8 @@ export function compileExec(proc: Process, target: ExecTarget, ctx: ExecContext)
   // after the fork: the waiting first process stays out of the container's cgroup (runc puts only the exec'd pid in)
   cgroupFds.forEach((f, i) => emit({ kind: 'cgroupJoin', procs: f, label: `join cgroup ${target.cgroupProcs[i]}` }));
   if (aff?.final) emit({ kind: 'cpuAffinity', mask: cpuListMask(aff.final, '/process/execCPUAffinity/final'), label: `cpu affinity ${aff.final} (final)` });
+  // runc setns_init starts by joining the container's session keyring (as it is: no permission change)
+  if (target.keyring) steps.push(...keyringSteps(target.keyring, 0n, proc.selinuxLabel || base?.selinuxLabel, ctx.lsm ?? NO_LSM));
   if (proc.terminal) {
     // in the joined mount namespace: a pty of the container's /dev/pts; its /dev/console is the init's, left alone
     emit({

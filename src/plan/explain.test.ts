@@ -20,12 +20,13 @@ test('explain: header, host actions, numbered steps, folded runs', () => {
   s.process!.env!.push('SECRET=hunter2');
   const lines = explain(compile(s, ctx), { spec: s, ctx });
   const text = lines.join('\n');
-  assert.match(lines[0]!, /^plan v1 · bundle \/b · container "demo" · 56 executor steps · create$/);
+  assert.match(lines[0]!, /^plan v1 · bundle \/b · container "demo" · 57 executor steps · create$/);
   assert.match(text, /host, before the executor starts/);
   assert.match(text, /fd 0 +\/run\/tsrun\/demo \(O_PATH directory\)/);
   assert.match(text, /\n +1  mkfifo +mkfifo \/run\/tsrun\/demo\/exec\.fifo\n/);
   assert.match(text, /CLONE_NEWNS\|CLONE_NEWCGROUP\|CLONE_NEWUTS\|CLONE_NEWIPC\|CLONE_NEWNET/);
-  assert.match(text, /\n +16–21  mknod +\/dev\/null c 1:3 0666 · \/dev\/random c 1:8 0666/);
+  assert.match(text, /sessionKeyring +join session keyring _ses\.demo, searchable by its user\n/);
+  assert.match(text, /\n +17–22  mknod +\/dev\/null c 1:3 0666 · \/dev\/random c 1:8 0666/);
   assert.match(text, /mask +\/proc\/acpi · \/proc\/asound .* +\[skip if missing\]/);
   assert.match(text, /caps bounding = KILL NET_BIND_SERVICE AUDIT_WRITE/);
   assert.match(text, /host  write the pidfile and state\.json \(created\)/);
@@ -33,7 +34,7 @@ test('explain: header, host actions, numbered steps, folded runs', () => {
   assert.not.match(text, /hunter2/);
   assert.match(explain(compile(s, ctx), { spec: s, ctx, showEnv: true }).join('\n'), /SECRET=hunter2/);
   const unfolded = explain(compile(s, ctx), { spec: s, ctx, fold: false }).join('\n');
-  assert.match(unfolded, /\n +16  mknod +mknod \/dev\/null c 1:3 0666\n/);
+  assert.match(unfolded, /\n +17  mknod +mknod \/dev\/null c 1:3 0666\n/);
 });
 
 test('explain: idmap sync shows the mappings; warnings are listed', () => {
@@ -47,12 +48,13 @@ test('explain: idmap sync shows the mappings; warnings are listed', () => {
 
 test('canonical: one line per fd and step, every field in wire order', () => {
   const lines = canonical(compile(spec(), ctx).plan);
-  assert.is(lines[0], 'plan v1 fds=2 slots=1 steps=56');
+  assert.is(lines[0], 'plan v1 fds=2 slots=1 steps=57');
   assert.is(lines[1], 'fd 0 path "/run/tsrun/demo" dir');
   assert.is(lines[3], '1 mkfifo flags=0 label="mkfifo /run/tsrun/demo/exec.fifo" dir=0 name="exec.fifo" mode=402 uid=0 gid=0 slot=2');
-  assert.ok(lines.includes('36 mask flags=1 label="mask /proc/acpi" path="/proc/acpi"'));
-  assert.match(lines.at(-1)!, /^56 exec flags=0 label="exec sh -c \\"echo hello\\"" path="" argv=\["sh","-c","echo hello"\] envp=\[.*\] keepFds=3$/);
-  assert.is(lines.length, 1 + 2 + 56);
+  assert.ok(lines.includes('37 mask flags=1 label="mask /proc/acpi" path="/proc/acpi"'));
+  assert.ok(lines.includes('7 sessionKeyring flags=0 label="join session keyring _ses.demo, searchable by its user" name="_ses.demo" permSet=524288'));
+  assert.match(lines.at(-1)!, /^57 exec flags=0 label="exec sh -c \\"echo hello\\"" path="" argv=\["sh","-c","echo hello"\] envp=\[.*\] keepFds=3$/);
+  assert.is(lines.length, 1 + 2 + 57);
   assert.equal(canonical(compile(spec(), ctx).plan), lines);
 });
 

@@ -50,7 +50,10 @@ test('selinuxLabel: refused with runc\'s validator text when SELinux is off; an 
     assert.match((e as Error).message, /selinux label is specified in config, but selinux is disabled or not supported/);
   }
   const s = compile(spec((c) => { c.process!.selinuxLabel = SE; c.process!.noNewPrivileges = false; }), context(SELINUX)).plan.steps;
-  assert.equal(labels(s), [['exec', SE]]);
+  // runc SetKeyLabel: the session keyring is made with the process label, which is reset right after
+  assert.equal(labels(s), [['keycreate', SE], ['keycreate', ''], ['exec', SE]]);
+  const key = at(s, 'sessionKeyring');
+  assert.ok(s[key - 1]?.kind === 'lsmLabel' && s[key + 1]?.kind === 'lsmLabel', 'the keyring between the two keycreate writes');
   assert.ok(at(s, 'lsmLabel') < at(s, 'capsBounding') && at(s, 'lsmLabel') < at(s, 'user'), 'before finalizeNamespace (runc)');
   // the contract: encodes (STEP_CODE 43, "ss")
   const bytes = encodePlan(compile(spec((c) => { c.process!.selinuxLabel = SE; }), context(SELINUX)).plan);

@@ -70,6 +70,12 @@ export type Step =
    * in `--network none` containers (Docker, podman).
    */
   | S<'loopbackUp', {}>
+  /**
+   * keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): the container gets its own session keyring instead of its caller's
+   * (runc's "_ses.<id>", unless --no-new-keyring). permSet ≠ 0: OR these bits into the keyring's permissions
+   * (KEYCTL_DESCRIBE, KEYCTL_SETPERM) — runc makes a new container's keyring searchable. ENOSYS is not an error.
+   */
+  | S<'sessionKeyring', { name: string; permSet: bigint }>
   // ── rootfs and mounts (paths named "target"/"path" are inside the container root, resolved fd-relative) ──
   /** mount(NULL, hostPath, NULL, flags): propagation changes on the host-side tree (e.g. "/" MS_SLAVE|MS_REC). */
   | S<'propagation', { hostPath: string; mountFlags: bigint }>
@@ -202,7 +208,7 @@ export const STEP_CODE = {
   ioPriority: 27, cpuAffinity: 28, umask: 29, noNewPrivs: 30, capsBounding: 31, user: 32, caps: 33, chdir: 34,
   fixStdio: 35, resolve: 36, seccomp: 37, hook: 38, seccompListener: 39,
   mkdirAll: 40, /* 41: idmapTree "sssuu" (the executor made the user namespace itself), retired */ mountTree: 42,
-  lsmLabel: 43, chroot: 44, loopbackUp: 45, idmapTree: 46,
+  lsmLabel: 43, chroot: 44, loopbackUp: 45, idmapTree: 46, sessionKeyring: 47,
   ready: 50, waitStart: 51, exec: 52,
 } as const satisfies Record<StepKind, number>;
 
@@ -222,6 +228,7 @@ export const STEP_FIELDS = {
   logTo: [['fd', 'f'], ['format', 'u']],
   timeOffsets: [['text', 's']],
   loopbackUp: [],
+  sessionKeyring: [['name', 's'], ['permSet', 'u']],
   propagation: [['hostPath', 's'], ['mountFlags', 'u']],
   rootfsBind: [['hostPath', 's']],
   mount: [['source', 's'], ['target', 's'], ['fstype', 's'], ['mountFlags', 'u'], ['data', 's'], ['opts', 'u'],
