@@ -366,7 +366,7 @@ export function compileContextFor(env: RuntimeEnv, spec: Spec, o: Pick<CreateOpt
     cgroupProcs: Object.values(h.cgroupPaths).map((d) => join(d, 'cgroup.procs')),
     cgroupMounts: cgroupMountsFor(h.cgroupPaths, h.mounts),
     log: Boolean(env.log.path), logJson: env.log.format === 'json',
-    lastCap: lastCap(), sourceKind, ...rootfsMountPoint(h.rootfs), lsm: hostLsm(),
+    lastCap: lastCap(), sourceKind, statPath, ...rootfsMountPoint(h.rootfs), lsm: hostLsm(),
     ...(spec.linux?.seccomp ? { seccomp: seccompFor(env, spec, h.writeSeccompCache) } : {}),
   };
 }
@@ -396,6 +396,15 @@ function cgroupMountsFor(paths: Record<string, string>, mounts: ReturnType<typeo
   return { v1, links, ...(paths.unified && mounts.mode === 'v2' ? { v2: { hostPath: paths.unified } } : {}) };
 }
 
+
+function statPath(p: string): { uid: number; gid: number; mode: number } | undefined {
+  try {
+    const s = statSync(p);
+    return { uid: s.uid, gid: s.gid, mode: s.mode };
+  } catch {
+    return undefined;
+  }
+}
 
 function sourceKind(p: string): 'dir' | 'file' | 'missing' | 'other' {
   try {

@@ -616,6 +616,30 @@ test('idmap / ridmap bind mounts: ownership seen through the mount\'s mapping, w
   assert.equal([st.uid, st.gid], [0, 0], 'written through the idmapped mount as host root');
 });
 
+test('a user namespace container binds a source behind a 0700 directory (cloned as host root first), as with runc', () => {
+  const hidden = tmpDir('hidden');  // under sb.tmp: 0700, root-owned
+  const src = join(hidden, 'data');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), 'from the host\n');
+  execFileSync('chmod', ['700', hidden]);
+  const rootfs = rootfsCopy();
+  execFileSync('chmod', ['755', sb.tmp, join(rootfs, '..')]);
+  mkdirSync(join(rootfs, 'data')); // the mapped root cannot create it in a host-owned rootfs (nor can runc's)
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const b = sb.bundle((c) => {
+    c.root = { path: rootfs, readonly: true };
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = map;
+    c.linux.gidMappings = map;
+    c.mounts = c.mounts.filter((m: any) => m.type !== 'cgroup');
+    c.mounts.push({ destination: '/data', type: 'bind', source: src, options: ['rbind', 'ro'] });
+    c.process.args = withMountinfo('cat /data/f; touch /data/g 2>/dev/null || echo read-only');
+  });
+  const o = splitOut(runOk(b));
+  assert.equal(o.rest, ['from the host', 'read-only']);
+  assert.ok(top(o.mi, '/data').opts.includes('ro'), String(top(o.mi, '/data').opts));
+});
+
 test('process.cwd is created when missing (docker run -w), owned by the container\'s root, even with a read-only root', () => {
   const rootfs = rootfsCopy();
   const b = sb.bundle((c) => {

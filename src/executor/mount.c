@@ -305,22 +305,39 @@ STEP(MOUNT_TREE)
 	return mount_at(ctx, tree, 1, "", s->s[0], "", "", 0, s->u[0], s->u[1], s->u[2], attr, e);
 }
 
+/* A detached copy of the host's tree at src (rec: AT_RECURSIVE, with its submounts) into fd slot `slot`. */
+static int clone_tree(struct exec_ctx *ctx, const char *src, unsigned rec, uint64_t slot, struct step_error *e)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	if (tree < 0)
+		return fail_close(e, "open_tree", src, -1, -1);
+	closeq(ctx->table[slot]);
+	ctx->table[slot] = tree;
+	return tree;
+}
+
+/*
+ * Before any namespace, as host root: a bind source that the container's mapped root could not even reach
+ * (a 0700 directory on the way) is cloned here and attached later by mountTree (runc opens such sources from
+ * the host side too). recursive: bit 0 clones the submounts too (rbind).
+ */
+STEP(CLONE_TREE)
+{
+	return clone_tree(ctx, s->s[0], s->u[0] & 1 ? AT_RECURSIVE : 0, s->u[1], e) < 0 ? -1 : 0;
+}
+
 /* The user namespace (fd table, made and mapped by the parent) gives the tree its id mapping. */
 STEP(IDMAP_TREE)
 {
 	const char *src = s->s[0];
 	/* recursive: bit 0 clones the submounts too (rbind), bit 1 idmaps them too (ridmap) */
 	unsigned clone_rec = s->u[0] & 1 ? AT_RECURSIVE : 0, attr_rec = s->u[0] & 2 ? AT_RECURSIVE : 0;
-	if (s->u[0] > 3)
-		return FAIL_WITH(EINVAL, "idmapTree recursive", src, -1, -1);
-	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | clone_rec);
-	if (tree < 0)
-		return fail_close(e, "open_tree", src, -1, -1);
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ctx->table[s->f[0]] };
+	int tree = clone_tree(ctx, src, clone_rec, s->u[1], e);
+	if (tree < 0)
+		return -1;
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | attr_rec, &attr, sizeof attr) < 0)
-		return fail_close(e, "mount_setattr idmap", src, tree, -1);
-	closeq(ctx->table[s->u[1]]);
-	ctx->table[s->u[1]] = tree;
+		return step_fail(e, errno, "mount_setattr idmap", src);  /* the slot keeps (and later closes) the tree */
 	return 0;
 }
 

@@ -123,7 +123,9 @@ static const char *check(const struct step *s, uint32_t nfds, uint32_t ntable)
 	case STEP_MKFIFO:
 		return s->u[3] < nfds || s->u[3] >= ntable ? "mkfifo slot is not a slot of the fd table" : NULL;
 	case STEP_IDMAP_TREE:
-		return s->u[1] < nfds || s->u[1] >= ntable ? "idmapTree slot is not a slot of the fd table" : NULL;
+	case STEP_CLONE_TREE:
+		return s->u[1] < nfds || s->u[1] >= ntable ? "tree slot is not a slot of the fd table"
+		       : s->u[0] > (s->kind == STEP_IDMAP_TREE ? 3u : 1u) ? "recursive bits out of range" : NULL;
 	case STEP_SYNC:
 		return s->u[0] > 0xffffffffu ? "sync token too large" : NULL;
 	case STEP_SECCOMP:

@@ -112,6 +112,7 @@ enum msg_type {
 	X(LOOPBACK_UP,  45, "loopbackUp",  "") \
 	X(IDMAP_TREE,   46, "idmapTree",   "sfuu") \
 	X(SESSION_KEYRING, 47, "sessionKeyring", "su") \
+	X(CLONE_TREE,   48, "cloneTree",   "suu") \
 	X(READY,        50, "ready",       "") \
 	X(WAIT_START,   51, "waitStart",   "f") \
 	X(EXEC,         52, "exec",        "svvu")

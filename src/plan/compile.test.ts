@@ -19,6 +19,8 @@ function context(over: Partial<CompileContext> = {}): CompileContext {
     cgroupMounts: { v1: [], links: [], v2: { hostPath: '/sys/fs/cgroup' } },
     log: false, logJson: false, lastCap: 40,
     sourceKind: (p) => (p.startsWith('/missing') ? 'missing' : p.endsWith('.conf') || p.endsWith('.sock') ? 'file' : 'dir'),
+    // a host of root-owned 0755 directories, but /private is 0700
+    statPath: (p) => ({ uid: 0, gid: 0, mode: p === '/private' ? 0o40700 : 0o40755 }),
     ...over,
   };
 }
@@ -556,6 +558,25 @@ test('session keyring: "_ses.<id>" once every namespace exists, searchable by it
   assert.is(ukey.permSet, 0x8n, 'KEY_OTH_SEARCH with a user namespace');
   assert.ok(idx(u, (x) => x === ukey) > idx(u, (x) => x.kind === 'sync'), 'inside the mapped user namespace');
   assert.is(find(compile(spec(), context({ noNewKeyring: true })).plan.steps, 'sessionKeyring').length, 0);
+});
+
+test('user namespace: a bind whose source the mapped root cannot reach is cloned as host root first; the rest bind inside', () => {
+  const s = spec(usernsConfig);
+  s.mounts = [...s.mounts!, { destination: '/data', source: '/private/data', options: ['rbind', 'ro'] }, { destination: '/pub', source: '/srv/pub', options: ['bind'] }];
+  const { plan } = compile(s, context());
+  const clone = one(plan.steps, 'cloneTree');
+  assert.equal([clone.source, clone.recursive, Number(clone.slot)], ['/private/data', 1n, plan.fds.length + 1]);
+  assert.ok(idx(plan.steps, (x) => x === clone) < idx(plan.steps, (x) => x.kind === 'unshare'), 'before the user namespace');
+  const at = one(plan.steps, 'mountTree');
+  assert.equal([at.tree, at.target, at.remountFlags], [Number(clone.slot), '/data', MS.RDONLY | MS.BIND | MS.REMOUNT]);
+  assert.is(mountAt(plan.steps, '/pub').opts & MOUNT_OPT.BIND_FD, MOUNT_OPT.BIND_FD, 'a reachable source: the usual bind');
+  // without a user namespace, or without host facts to tell, nothing changes / everything is cloned
+  const plain = spec();
+  plain.mounts = [...plain.mounts!, { destination: '/data', source: '/private/data', options: ['rbind'] }];
+  assert.is(find(compile(plain, context()).plan.steps, 'cloneTree').length, 0);
+  assert.is(find(compile(s, context({ statPath: undefined })).plan.steps, 'cloneTree').length, 3);
+  // rootless: no right to clone; the bind is tried inside the namespace, as before
+  assert.is(find(compile(s, context({ rootless: true })).plan.steps, 'cloneTree').length, 0);
 });
 
 test.run();

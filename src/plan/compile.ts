@@ -124,8 +124,9 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
     // the fifo `tsrun start` opens; owned by the container's root so a user-namespaced init can open it
     emit({ kind: 'mkfifo', dir: stateDirFd, name: 'exec.fifo', mode: 0o622n, uid: owner.uid, gid: owner.gid, slot: BigInt(fifoSlot), label: `mkfifo ${ctx.stateDir}/exec.fifo` });
   }
-  // idmapped mounts are cloned and idmapped now, into the slots after the fifo's: MOUNT_ATTR_IDMAP needs
-  // CAP_SYS_ADMIN over the source's filesystem, which we lose with the first namespace we enter
+  // idmapped mounts (and, with a user namespace, bind mounts) are cloned now, into the slots after the fifo's:
+  // MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's filesystem, and a bind source may be out of the mapped
+  // root's reach; both we lose with the first namespace we enter
   steps.push(...mounts.trees);
   const joinStep = (t: NamespaceType): Step => ({ kind: 'setns', ns: nsFd.get(t)!, nstype: ns.join.find((j) => j.type === t)!.nstype, label: `setns ${t} ${ns.join.find((j) => j.type === t)!.path}` });
   const others = ns.join.filter((j) => j.type !== 'user').map((j) => j.type);

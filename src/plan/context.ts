@@ -57,6 +57,9 @@ export interface CompileContext {
   lastCap: number;
   /** stat(2) of a host path (bind sources, /proc/kcore), injected so compile() stays pure. */
   sourceKind: (hostPath: string) => 'dir' | 'file' | 'missing' | 'other';
+  /** Owner and mode of a host path (stat, following symlinks), undefined when missing: whether a user namespace's
+   *  root can reach a bind source (src/plan/mounts.ts cloneBinds). Absent: every source counts as out of reach. */
+  statPath?: (hostPath: string) => { uid: number; gid: number; mode: number } | undefined;
 
   // ── optional facts; absent means the common rootful case ──────────────────────────────────────────────────
   /**

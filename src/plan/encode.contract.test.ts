@@ -72,7 +72,7 @@ function sample(kind: StepKind, i: number, nfds: number, slots: number): Step {
   });
   const fix: Partial<Record<StepKind, Record<string, unknown>>> = {
     fork: { mode: BigInt(i % 3) }, logTo: { format: BigInt(i % 2) }, sync: { token: 3n }, mkfifo: { slot: BigInt(nfds) },
-    idmapTree: { slot: BigInt(nfds) }, sessionKeyring: { permSet: 0x80000n },
+    idmapTree: { slot: BigInt(nfds), recursive: 3n }, cloneTree: { slot: BigInt(nfds), recursive: 1n }, sessionKeyring: { permSet: 0x80000n },
     // values the decoder range-checks (int-sized flags, small ranges)
     unshare: { cloneFlags: BigInt(0x20000 + i) }, setns: { nstype: BigInt(i) }, rlimit: { resource: BigInt(i % 16) },
     personality: { persona: BigInt(i) }, ioPriority: { ioClass: BigInt(i % 8), level: BigInt((i + 1) % 8) }, pivotRoot: { mode: BigInt(i % 3) },

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { Mount } from '../spec/types.js';
 import { MS } from './constants.js';
 import type { CompileContext } from './context.js';
-import { cleanPath, compileMounts, plainIdmapTable, PROC_MOUNT_ALLOWLIST, type IdmapTable } from './mounts.js';
+import { cleanPath, compileMounts, plainIdmapTable, PROC_MOUNT_ALLOWLIST, reachableByMappedRoot, type IdmapTable } from './mounts.js';
 import { analyzeNamespaces } from './namespaces.js';
 import { MOUNT_OPT, type Step } from './steps.js';
 
@@ -128,4 +128,25 @@ test('cgroup with no hierarchy on the host is an error', () => {
   assert.throws(() => run([{ destination: '/sys/fs/cgroup', source: 'cgroup', type: 'cgroup' }]), /no cgroup hierarchy is mounted on this host/);
 });
 
+test('reachableByMappedRoot: every directory on the way searchable by the mapped root (owner, group, other bits) or owned by mapped ids', () => {
+  const map = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+  const host: Record<string, { uid: number; gid: number; mode: number }> = {
+    '/': { uid: 0, gid: 0, mode: 0o755 }, '/open': { uid: 0, gid: 0, mode: 0o755 }, '/closed': { uid: 0, gid: 0, mode: 0o700 },
+    '/mine': { uid: 100000, gid: 100000, mode: 0o700 }, '/grp': { uid: 0, gid: 100000, mode: 0o750 }, '/owner': { uid: 100000, gid: 5, mode: 0o700 },
+    '/nox': { uid: 100000, gid: 5, mode: 0o677 },
+  };
+  const ctx = { statPath: (p: string) => host[p] };
+  const r = (p: string) => reachableByMappedRoot(p, ctx, map);
+  assert.ok(r('/open/x'), 'other x');
+  assert.not.ok(r('/closed/x'), '0700 root-owned');
+  assert.ok(r('/mine/x'), 'owned by mapped ids: the namespace\'s capabilities');
+  assert.ok(r('/grp/x'), 'group x');
+  assert.ok(r('/owner/x'), 'owner x');
+  assert.not.ok(r('/nox/x'), 'owner without x: the other bits do not apply');
+  assert.not.ok(r('/gone/x'), 'unknown counts as unreachable');
+  assert.not.ok(reachableByMappedRoot('/open/x', ctx, undefined), 'no mappings known');
+  assert.not.ok(reachableByMappedRoot('/open/x', {}, map), 'no host facts');
+});
+
 test.run();
+

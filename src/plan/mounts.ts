@@ -55,7 +55,8 @@ export interface MountsResult {
   devIsBind: boolean;
   /** A fresh filesystem (tmpfs, devtmpfs …) is mounted on /dev: nothing in the image's /dev is in the way. */
   devIsFresh: boolean;
-  /** idmapTree steps, one per idmapped mount, filling fd slots firstSlot, firstSlot+1 …: compile() emits them first. */
+  /** idmapTree / cloneTree steps, one per idmapped mount (or bind, with a user namespace), filling fd slots
+   *  firstSlot, firstSlot+1 …: compile() emits them before any namespace. */
   trees: Step[];
 }
 
@@ -70,7 +71,14 @@ export function compileMounts(
   userns?: { uidMappings?: readonly IDMapping[]; gidMappings?: readonly IDMapping[] },
 ): MountsResult {
   const res: MountsResult = { steps: [], lateRemounts: [], devIsBind: false, devIsFresh: false, trees: [] };
-  const treeRefs: Array<{ tree: Extract<Step, { kind: 'idmapTree' }>; mount: Extract<Step, { kind: 'mountTree' }> }> = [];
+  const treeRefs: Array<{ tree: Extract<Step, { kind: 'idmapTree' | 'cloneTree' }>; mount: Extract<Step, { kind: 'mountTree' }> }> = [];
+  // With a user namespace the container's root is a mapped id that may not reach a bind source (a 0700 directory
+  // on the way): such binds are cloned as host root before any namespace (cloneTree) and attached in place
+  // (mountTree), as runc opens them from the host side. Only those: a bind made inside the namespace keeps the
+  // kernel's lock on the source's submounts, a cloned tree does not. Not rootless (no right to clone), not
+  // without a mount namespace.
+  const cloneBinds = ns.userns !== 'none' && !ctx.rootless && ns.has('mount');
+  const outOfReach = (hostSrc: string) => !reachableByMappedRoot(hostSrc, ctx, userns);
   (mounts ?? []).forEach((m, i) => {
     const ptr = `/mounts/${i}`;
     if (typeof m.destination !== 'string' || !m.destination.startsWith('/')) {
@@ -101,6 +109,14 @@ export function compileMounts(
     }
     if (bind && idmapped) {
       const [tree, mount] = idmapMount(m, o, dest, ptr, ctx, table, userns);
+      treeRefs.push({ tree, mount });
+      res.trees.push(tree);
+      res.steps.push(mount);
+      if (dest === '/dev') res.devIsBind = true;
+      return;
+    }
+    if (bind && cloneBinds && outOfReach(bindSource(m, ptr, ctx))) {
+      const [tree, mount] = clonedBind(m, o, dest, ptr, ctx);
       treeRefs.push({ tree, mount });
       res.trees.push(tree);
       res.steps.push(mount);
@@ -224,6 +240,46 @@ function bindMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, c
     attrSet: o.attrSet, attrClr: o.attrClr,
     label: `${rec ? 'rbind' : 'bind'} ${hostSrc} on ${dest}${opts ? ` (${opts})` : ''}`,
   });
+}
+
+/**
+ * Whether the container's root — host ids of uid/gid 0 in the mappings — can walk to hostPath: every directory above
+ * it searchable by those ids (owner, group or other x bit), or owned by mapped ids (then the namespace's
+ * capabilities apply). Unknown mappings or host facts count as "no": the clone works either way.
+ */
+export function reachableByMappedRoot(hostPath: string, ctx: Pick<CompileContext, 'statPath'>,
+  userns: { uidMappings?: readonly IDMapping[]; gidMappings?: readonly IDMapping[] } | undefined): boolean {
+  const toHost = (maps: readonly IDMapping[] | undefined, id: number) => maps?.find((m) => id >= m.containerID && id < m.containerID + m.size);
+  const mapped = (maps: readonly IDMapping[] | undefined, host: number) => !!maps?.some((m) => host >= m.hostID && host < m.hostID + m.size);
+  const u = toHost(userns?.uidMappings, 0);
+  const g = toHost(userns?.gidMappings, 0);
+  if (!ctx.statPath || !u || !g) return false;
+  const uid = u.hostID, gid = g.hostID;
+  const parts = path.normalize(hostPath).split('/').filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const st = ctx.statPath('/' + parts.slice(0, i).join('/'));
+    if (!st) return false;
+    const ok = (mapped(userns?.uidMappings, st.uid) && mapped(userns?.gidMappings, st.gid)) ||
+      (st.uid === uid ? (st.mode & 0o100) !== 0 : st.gid === gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** A bind as a tree cloned before the namespaces and attached later (see cloneBinds); slots are set by the caller. */
+function clonedBind(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext,
+): [Extract<Step, { kind: 'cloneTree' }>, Extract<Step, { kind: 'mountTree' }>] {
+  const hostSrc = bindSource(m, ptr, ctx);
+  const rec = (o.flags & MS.REC) !== 0n;
+  const opts = optionNames(o.flags & ~(MS.BIND | MS.REC));
+  return [{
+    kind: 'cloneTree', source: hostSrc, recursive: rec ? 1n : 0n, slot: -1n,
+    label: `clone ${hostSrc}${rec ? ' with its submounts' : ''} (as host root: the user namespace may not reach it)`,
+  }, {
+    kind: 'mountTree', tree: -1, target: dest, opts: targetOpts(hostSrc, m, ptr, ctx),
+    remountFlags: bindRemountFlags(o), propagation: o.propagation.at(-1) ?? 0n, attrSet: o.attrSet, attrClr: o.attrClr,
+    label: `attach ${hostSrc} on ${dest} (${rec ? 'rbind' : 'bind'}${opts ? `, ${opts}` : ''})`,
+  }];
 }
 
 /** uid_map / gid_map text ("containerID hostID size" lines), checked like the container's own mappings. */

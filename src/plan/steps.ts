@@ -100,7 +100,13 @@ export type Step =
    */
   | S<'idmapTree', { source: string; userns: FdRef; recursive: bigint; slot: bigint }>
   /**
-   * Attach a detached tree (an fd slot filled by idmapTree) at target with move_mount; the rest as for `mount`
+   * Before any namespace is entered, as host root: open_tree(source, OPEN_TREE_CLONE [| AT_RECURSIVE when bit 0 of
+   * recursive is set]) into fd slot `slot`, for a later `mountTree`. For bind mounts of a container with a user
+   * namespace, whose mapped root may not be able to reach the source (runc opens those from the host side too).
+   */
+  | S<'cloneTree', { source: string; recursive: bigint; slot: bigint }>
+  /**
+   * Attach a detached tree (an fd slot filled by idmapTree or cloneTree) at target with move_mount; the rest as for `mount`
    * (target resolution and creation by opts, then remountFlags, propagation, attrSet/attrClr).
    */
   | S<'mountTree', { tree: FdRef; target: string; opts: bigint; remountFlags: bigint; propagation: bigint; attrSet: bigint; attrClr: bigint }>
@@ -208,7 +214,7 @@ export const STEP_CODE = {
   ioPriority: 27, cpuAffinity: 28, umask: 29, noNewPrivs: 30, capsBounding: 31, user: 32, caps: 33, chdir: 34,
   fixStdio: 35, resolve: 36, seccomp: 37, hook: 38, seccompListener: 39,
   mkdirAll: 40, /* 41: idmapTree "sssuu" (the executor made the user namespace itself), retired */ mountTree: 42,
-  lsmLabel: 43, chroot: 44, loopbackUp: 45, idmapTree: 46, sessionKeyring: 47,
+  lsmLabel: 43, chroot: 44, loopbackUp: 45, idmapTree: 46, sessionKeyring: 47, cloneTree: 48,
   ready: 50, waitStart: 51, exec: 52,
 } as const satisfies Record<StepKind, number>;
 
@@ -258,6 +264,7 @@ export const STEP_FIELDS = {
   chdir: [['path', 's']],
   mkdirAll: [['path', 's'], ['mode', 'u']],
   idmapTree: [['source', 's'], ['userns', 'f'], ['recursive', 'u'], ['slot', 'u']],
+  cloneTree: [['source', 's'], ['recursive', 'u'], ['slot', 'u']],
   mountTree: [['tree', 'f'], ['target', 's'], ['opts', 'u'], ['remountFlags', 'u'], ['propagation', 'u'], ['attrSet', 'u'], ['attrClr', 'u']],
   lsmLabel: [['attr', 's'], ['value', 's']],
   fixStdio: [['uid', 'u'], ['gid', 'u']],

@@ -240,6 +240,10 @@ static void test_rejects(void)
 	ok(rejects(&b, 0, "rlimit resource out of range"), "rlimit resource 65");
 	header(&b, 1, 0); at = step_begin(&b, STEP_PERSONALITY, 0, "x"); u64(&b, 1ull << 32); step_end(&b, at);
 	ok(rejects(&b, 0, "personality out of range"), "personality above 32 bits");
+	header(&b, 1, 1); at = step_begin(&b, STEP_CLONE_TREE, 0, "x"); str(&b, "/src"); u64(&b, 2); u64(&b, 2); step_end(&b, at);
+	ok(rejects(&b, 0, "recursive bits out of range"), "cloneTree recursive 2 (only rbind is a bit)");
+	header(&b, 1, 1); at = step_begin(&b, STEP_CLONE_TREE, 0, "x"); str(&b, "/src"); u64(&b, 1); u64(&b, 1); step_end(&b, at);
+	ok(rejects(&b, 0, "tree slot is not a slot"), "cloneTree into a passed fd, not a slot");
 	header(&b, 1, 0); at = step_begin(&b, STEP_SESSION_KEYRING, 0, "x"); str(&b, "_ses.x"); u64(&b, 1ull << 32); step_end(&b, at);
 	ok(rejects(&b, 0, "keyring permission bits out of range"), "keyring permission bits above 32 bits");
 	header(&b, 1, 0); at = step_begin(&b, STEP_IO_PRIORITY, 0, "x"); u64(&b, 8); u64(&b, 0); step_end(&b, at);
