@@ -71,6 +71,19 @@ function rootfsCopy(): string {
   return d;
 }
 
+/** A bundle on a private read-only rootfs with a new user namespace mapped by `map` (no cgroup mount: the
+ *  mapped root may not mount the host's hierarchies). */
+function usernsBundle(rootfs: string, map: { containerID: number; hostID: number; size: number }[], edit: (c: any) => void) {
+  return sb.bundle((c) => {
+    c.root = { path: rootfs, readonly: true };
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = map;
+    c.linux.gidMappings = map;
+    c.mounts = c.mounts.filter((m: any) => m.type !== 'cgroup');
+    edit(c);
+  });
+}
+
 /** run in the foreground. */
 function run(b: { dir: string; id: string }, extra: string[] = []): Result {
   return sb.rt(['run', ...extra, '--bundle', b.dir, b.id]);
@@ -600,12 +613,7 @@ test('idmap / ridmap bind mounts: ownership seen through the mount\'s mapping, w
   execFileSync('chmod', ['755', join(rootfs2, '..')]);
   mkdirSync(join(rootfs2, 'idm'));
   mkdirSync(join(rootfs2, 'srcsub'));
-  const u = sb.bundle((c) => {
-    c.root = { path: rootfs2, readonly: true };
-    c.linux.namespaces.push({ type: 'user' });
-    c.linux.uidMappings = map;
-    c.linux.gidMappings = map;
-    c.mounts = c.mounts.filter((m: any) => m.type !== 'cgroup');
+  const u = usernsBundle(rootfs2, map, (c) => {
     c.mounts.push({ destination: '/idm', type: 'bind', source: src, options: ['rbind', 'ridmap'] });
     c.process.args = withMountinfo('stat -c "%n %u:%g" /idm/owned-0 /idm/owned-1000; touch /idm/made-inside && echo made');
   });
@@ -626,12 +634,7 @@ test('a user namespace container binds a source behind a 0700 directory (cloned 
   execFileSync('chmod', ['755', sb.tmp, join(rootfs, '..')]);
   mkdirSync(join(rootfs, 'data')); // the mapped root cannot create it in a host-owned rootfs (nor can runc's)
   const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  const b = sb.bundle((c) => {
-    c.root = { path: rootfs, readonly: true };
-    c.linux.namespaces.push({ type: 'user' });
-    c.linux.uidMappings = map;
-    c.linux.gidMappings = map;
-    c.mounts = c.mounts.filter((m: any) => m.type !== 'cgroup');
+  const b = usernsBundle(rootfs, map, (c) => {
     c.mounts.push({ destination: '/data', type: 'bind', source: src, options: ['rbind', 'ro'] });
     c.process.args = withMountinfo('cat /data/f; touch /data/g 2>/dev/null || echo read-only');
   });
