@@ -77,11 +77,11 @@ export function closeOwned(plan: Plan, fds: number[]): void {
  */
 export async function makeIdmapUsernses(plan: Plan, executorPath: string): Promise<Map<number, number>> {
   const made = new Map<number, number>();
-  const wanted = [...plan.fds.entries()].filter(([, f]) => f.kind === 'idmapUserns');
+  const wanted = plan.fds.flatMap((f, i) => (f.kind === 'idmapUserns' ? [{ i, f }] : []));
   if (!wanted.length) return made;
   const { makeIdmapUserns } = await import('../linux/idmap-userns.js');
   try {
-    for (const [i, f] of wanted) if (f.kind === 'idmapUserns') made.set(i, await makeIdmapUserns(executorPath, f.uidMap, f.gidMap));
+    for (const { i, f } of wanted) made.set(i, await makeIdmapUserns(executorPath, f.uidMap, f.gidMap));
   } catch (e) {
     closeAll(made);
     throw e;

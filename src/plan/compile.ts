@@ -15,7 +15,7 @@ import { hostIdOf, hostRoot, prepareEnv, searchPath, toId, toU64 } from './creds
 import { deviceSteps } from './devices.js';
 import { apparmorSteps, checkSelinuxLabel, labelMounts, NO_LSM, selinuxSteps } from './lsm.js';
 import { MOUNT_OPTIONS, propagationName } from './mount-options.js';
-import { cleanPath, compileMounts } from './mounts.js';
+import { cleanPath, compileMounts, idmapTable } from './mounts.js';
 import { analyzeNamespaces, cloneNames } from './namespaces.js';
 import { rlimitSteps } from './rlimits.js';
 import { SIGNALS } from './signals.js';
@@ -96,18 +96,11 @@ export function compile(spec: Spec, ctx: CompileContext): Compiled {
   const becomeRoot: Step = { kind: 'user', uid: 0n, gid: 0n, groups: [], flags: STEP_FLAG.SKIP_SETGROUPS, label: 'become root in the user namespace' };
 
   // idmapped mounts: their user namespaces are the last passed fds; slots follow (the exec fifo's, then the trees)
-  const usernsFd = new Map<string, number>();
-  const mounts = compileMounts(spec.mounts, ns, ctx, warnings, {
-    userns: (uidMap, gidMap) => {
-      const key = `${uidMap}|${gidMap}`;
-      if (!usernsFd.has(key)) {
-        const brief = (t: string) => t.trim().replaceAll('\n', ', ');
-        usernsFd.set(key, addFd({ kind: 'idmapUserns', uidMap, gidMap, what: `user namespace for idmapped mounts (uid ${brief(uidMap)}; gid ${brief(gidMap)})` }));
-      }
-      return usernsFd.get(key)!;
-    },
-    firstSlot: () => fds.length + (ctx.mode === 'create' ? 1 : 0),
-  }, { uidMappings, gidMappings });
+  const brief = (t: string) => t.trim().replaceAll('\n', ', ');
+  const mounts = compileMounts(spec.mounts, ns, ctx, warnings, idmapTable(
+    (uidMap, gidMap) => addFd({ kind: 'idmapUserns', uidMap, gidMap, what: `user namespace for idmapped mounts (uid ${brief(uidMap)}; gid ${brief(gidMap)})` }),
+    () => fds.length + (ctx.mode === 'create' ? 1 : 0),
+  ), { uidMappings, gidMappings });
   const fifoSlot = ctx.mode === 'create' ? fds.length : -1; // first slot after the passed fds
 
   // ════ first process: still in the host's pid namespace ════════════════════════════════════════════════════

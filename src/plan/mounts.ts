@@ -172,16 +172,26 @@ export interface IdmapTable {
   firstSlot(): number;
 }
 
-/** A table of nothing but the user namespaces, trees in the slots right after them (unit tests, explain). */
-export function plainIdmapTable(): IdmapTable {
-  const seen: string[] = [];
+/**
+ * An IdmapTable that asks `add` once per distinct (uid_map, gid_map) pair for the user namespace's fd-table index
+ * and answers the same index for the same pair afterwards.
+ */
+export function idmapTable(add: (uidMap: string, gidMap: string) => number, firstSlot: () => number): IdmapTable {
+  const seen = new Map<string, number>();
   return {
     userns: (u, g) => {
-      const i = seen.indexOf(`${u}|${g}`);
-      return i >= 0 ? i : seen.push(`${u}|${g}`) - 1;
+      const key = `${u}|${g}`;
+      if (!seen.has(key)) seen.set(key, add(u, g));
+      return seen.get(key)!;
     },
-    firstSlot: () => seen.length,
+    firstSlot,
   };
+}
+
+/** A table of nothing but the user namespaces, trees in the slots right after them (unit tests). */
+export function plainIdmapTable(): IdmapTable {
+  let n = 0;
+  return idmapTable(() => n++, () => n);
 }
 
 function mountStep(f: Partial<MountStep> & Pick<MountStep, 'source' | 'target' | 'fstype' | 'label'>): MountStep {
@@ -266,6 +276,16 @@ export function reachableByMappedRoot(hostPath: string, ctx: Pick<CompileContext
   return true;
 }
 
+/** The mountTree step that attaches a cloned (or idmapped) tree where the bind of hostSrc would go; tree: compileMounts. */
+function attachStep(hostSrc: string, m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext,
+  label: string): Extract<Step, { kind: 'mountTree' }> {
+  return {
+    kind: 'mountTree', tree: -1, target: dest, opts: targetOpts(hostSrc, m, ptr, ctx),
+    remountFlags: bindRemountFlags(o), propagation: o.propagation.at(-1) ?? 0n, attrSet: o.attrSet, attrClr: o.attrClr,
+    label,
+  };
+}
+
 /** A bind as a tree cloned before the namespaces and attached later (see cloneBinds); slots are set by the caller. */
 function clonedBind(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, ctx: CompileContext,
 ): [Extract<Step, { kind: 'cloneTree' }>, Extract<Step, { kind: 'mountTree' }>] {
@@ -275,11 +295,7 @@ function clonedBind(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, 
   return [{
     kind: 'cloneTree', source: hostSrc, recursive: rec ? 1n : 0n, slot: -1n,
     label: `clone ${hostSrc}${rec ? ' with its submounts' : ''} (as host root: the user namespace may not reach it)`,
-  }, {
-    kind: 'mountTree', tree: -1, target: dest, opts: targetOpts(hostSrc, m, ptr, ctx),
-    remountFlags: bindRemountFlags(o), propagation: o.propagation.at(-1) ?? 0n, attrSet: o.attrSet, attrClr: o.attrClr,
-    label: `attach ${hostSrc} on ${dest} (${rec ? 'rbind' : 'bind'}${opts ? `, ${opts}` : ''})`,
-  }];
+  }, attachStep(hostSrc, m, o, dest, ptr, ctx, `attach ${hostSrc} on ${dest} (${rec ? 'rbind' : 'bind'}${opts ? `, ${opts}` : ''})`)];
 }
 
 /** uid_map / gid_map text ("containerID hostID size" lines), checked like the container's own mappings. */
@@ -318,11 +334,7 @@ function idmapMount(m: Mount, o: ParsedMountOptions, dest: string, ptr: string, 
   return [{
     kind: 'idmapTree', source: hostSrc, userns: table.userns(uidMap, gidMap), recursive, slot: -1n, // slot: compileMounts
     label: `clone ${hostSrc}${rec ? ' with its submounts' : ''}, ${what}ped (uid ${uidMap.trim().replaceAll('\n', ', ')}; gid ${gidMap.trim().replaceAll('\n', ', ')})`,
-  }, {
-    kind: 'mountTree', tree: -1, target: dest, opts: targetOpts(hostSrc, m, ptr, ctx),
-    remountFlags: bindRemountFlags(o), propagation: o.propagation.at(-1) ?? 0n, attrSet: o.attrSet, attrClr: o.attrClr,
-    label: `attach the ${what}ped ${hostSrc} on ${dest}${opts ? ` (${opts})` : ''}`,
-  }];
+  }, attachStep(hostSrc, m, o, dest, ptr, ctx, `attach the ${what}ped ${hostSrc} on ${dest}${opts ? ` (${opts})` : ''}`)];
 }
 
 /**
