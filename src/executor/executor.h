@@ -69,6 +69,7 @@ int plan_decode(const uint8_t *buf, size_t len, uint32_t nfds, struct plan *p, u
                 uint32_t *offset, const char **reason);
 void plan_release(struct plan *p);
 const char *step_name(uint16_t kind);
+const char *step_signature(uint16_t kind);  /* the kind's field letters (proto.h), NULL for an unknown kind */
 
 /* Step functions: 0 on success, -1 with e filled. One per kind. */
 typedef int (*step_fn)(struct exec_ctx *ctx, const struct step *s, struct step_error *e);

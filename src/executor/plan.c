@@ -33,6 +33,11 @@ const char *step_name(uint16_t kind)
 	return kind < STEP_KIND_MAX && names[kind] ? names[kind] : "?";
 }
 
+const char *step_signature(uint16_t kind)
+{
+	return kind < STEP_KIND_MAX ? sigs[kind] : NULL;
+}
+
 struct cur {
 	const uint8_t *buf;  /* the whole plan: offsets in REJECT are absolute */
 	size_t pos, end;

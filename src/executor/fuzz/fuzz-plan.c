@@ -12,13 +12,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len);
 
-/* Each kind's signature (proto.h), to know how many of f[] a decoded step really has. */
-static const char *const sigs[STEP_KIND_MAX] = {
-#define X(name, code, ts, sig) [code] = sig,
-	STEP_LIST(X)
-#undef X
-};
-
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
 	struct plan p;
@@ -47,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 			for (uint32_t k = 0; k < s->nb; k++)
 				sum += s->b[k];
 			unsigned nf = 0;
-			for (const char *c = sigs[s->kind]; *c; c++)
+			for (const char *c = step_signature(s->kind); *c; c++)
 				nf += *c == 'f';
 			for (unsigned j = 0; j < nf; j++)
 				if (s->f[j] >= nfds + p.nslots)

@@ -54,15 +54,10 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < p.nsteps; i++) {
 		const struct step *s = &p.steps[i];
 		unsigned ns = 0, nu = 0, nf = 0, nv = 0;
-		static const char *const sigs[STEP_KIND_MAX] = {
-#define X(name, code, ts, sig) [code] = sig,
-			STEP_LIST(X)
-#undef X
-		};
 		printf("%" PRIu32 " %s flags=%u label=", i, step_name(s->kind), s->flags);
 		esc(s->label);
 		putchar('\n');
-		for (const char *c = sigs[s->kind]; *c; c++) {
+		for (const char *c = step_signature(s->kind); *c; c++) {
 			printf("  %c ", *c);
 			switch (*c) {
 			case 's': esc(s->s[ns++]); break;

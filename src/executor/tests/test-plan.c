@@ -44,19 +44,13 @@ static size_t step_begin(struct b *b, uint16_t kind, uint16_t flags, const char 
 }
 static void step_end(struct b *b, size_t at) { put_u32(b->d + at, (uint32_t)(b->n - at - 4)); }
 
-static const char *const sigs[STEP_KIND_MAX] = {
-#define X(name, code, ts, sig) [code] = sig,
-	STEP_LIST(X)
-#undef X
-};
-
 /* One step of `kind` with sample fields: s "s<i>", u <i>, f 1, v ["a","b"], U [7,8], b 8 bytes. */
 static void sample_step(struct b *b, uint16_t kind)
 {
 	size_t at = step_begin(b, kind, 0, step_name(kind));
 	unsigned i = 0;
 	char s[8];
-	for (const char *c = sigs[kind]; *c; c++, i++) {
+	for (const char *c = step_signature(kind); *c; c++, i++) {
 		switch (*c) {
 		case 's': snprintf(s, sizeof s, "s%u", i); str(b, s); break;
 		case 'u': u64(b, i); break;
@@ -111,10 +105,10 @@ static void test_all_kinds(void)
 	static struct b b;
 	unsigned n = 0;
 	for (unsigned k = 0; k < STEP_KIND_MAX; k++)
-		n += sigs[k] != NULL;
+		n += step_signature((uint16_t)k) != NULL;
 	header(&b, n, 4);  /* mkfifo's slot (its field 5) must be a slot: nfds 2 + nslots 4 */
 	for (unsigned k = 0; k < STEP_KIND_MAX; k++)
-		if (sigs[k])
+		if (step_signature((uint16_t)k))
 			sample_step(&b, (uint16_t)k);
 	save("all-kinds", &b);
 	struct res r = decode(&b, 2);
@@ -127,7 +121,7 @@ static void test_all_kinds(void)
 		const struct step *s = &r.p.steps[i];
 		unsigned ns = 0, nu = 0, j = 0;
 		good &= strcmp(s->label, step_name(s->kind)) == 0;
-		for (const char *c = sigs[s->kind]; *c; c++, j++) {
+		for (const char *c = step_signature(s->kind); *c; c++, j++) {
 			char want[8];
 			snprintf(want, sizeof want, "s%u", j);
 			if (*c == 's') good &= strcmp(s->s[ns++], want) == 0;
